@@ -1,0 +1,220 @@
+"""The one data-driven harness behind every claim check.
+
+A *property check* is a function ``check_cNN_<property>(spec) -> Outcome`` registered
+with :func:`property_check`.  ``Outcome.margin`` is the slack ratio allowed/observed:
+the claim holds on the example iff margin ≥ 1.  :func:`run` asks Hypothesis
+(``find``, under the loaded profile) for an example with margin < 1; the shrunk
+example is the counterexample and the verdict is REFUTED, otherwise VERIFIED.
+
+An *experiment* (statistical or asymptotic claims: frequencies with binomial bounds,
+fitted slopes with intervals) is a function returning a :class:`Result` directly,
+registered with :func:`experiment`.
+
+A *negative control* is a check of a planted false variant (``control_of=`` the check
+it mirrors).  Its test passes only if the same machinery REFUTES it.
+
+Verdicts of record live in ``checks/verdicts.json``; a run whose verdict differs fails,
+so a verdict changes only in a reviewed commit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, find, settings
+from hypothesis.errors import NoSuchExample
+
+from . import evidence
+
+VERIFIED, REFUTED, INCONCLUSIVE = "VERIFIED", "REFUTED", "INCONCLUSIVE"
+RECORD_FILE = Path(__file__).with_name("verdicts.json")
+
+#: A check whose examples are mostly discarded (e.g. ReLU kinks crossed by every FD step)
+#: has not been tested: fewer than this fraction of usable examples is INCONCLUSIVE.
+MIN_USABLE_FRACTION = 0.5
+
+
+@dataclass
+class Outcome:
+    """Result of one example: margin (≥ 1 ⇔ holds), the measured numbers, or a discard reason."""
+
+    margin: float
+    numbers: dict[str, Any] = field(default_factory=dict)
+    discarded: str | None = None
+
+
+@dataclass
+class Result:
+    name: str
+    claim: str
+    verdict: str
+    examples: int
+    worst_margin: float
+    counterexample: dict | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    discarded: int = 0
+    control_of: str | None = None
+    statement: str = ""
+
+
+@dataclass
+class Check:
+    name: str
+    claim: str
+    statement: str
+    fn: Callable[..., Any]
+    strategy: Any = None
+    control_of: str | None = None
+    kind: str = "property"  # or "experiment"
+    max_examples: int | None = None
+
+
+REGISTRY: dict[str, Check] = {}
+
+
+def _register(check: Check) -> Check:
+    if check.name in REGISTRY and REGISTRY[check.name].fn is not check.fn:
+        raise ValueError(f"duplicate check name {check.name}")
+    if not check.claim.startswith("C"):
+        raise ValueError(f"{check.name}: claim id must be C1..C19, got {check.claim}")
+    REGISTRY[check.name] = check
+    return check
+
+
+def property_check(claim: str, strategy, *, statement: str, control_of: str | None = None,
+                   max_examples: int | None = None):
+    """Register ``fn(spec) -> Outcome`` as a property check of ``claim``.
+
+    ``max_examples`` caps the profile's budget for expensive checks (mpmath); it never
+    raises it.
+    """
+
+    def deco(fn):
+        _register(Check(fn.__name__, claim, statement, fn, strategy, control_of, "property", max_examples))
+        return fn
+
+    return deco
+
+
+def experiment(claim: str, *, statement: str, control_of: str | None = None):
+    """Register ``fn(budget) -> Result`` as an experiment of ``claim``."""
+
+    def deco(fn):
+        _register(Check(fn.__name__, claim, statement, fn, None, control_of, "experiment"))
+        return fn
+
+    return deco
+
+
+def profile_budget() -> int:
+    """Examples per property check under the loaded Hypothesis profile."""
+    return settings.default.max_examples
+
+
+def run(name: str) -> Result:
+    """Run a registered check under the current profile and return its Result."""
+    check = REGISTRY[name]
+    if check.kind == "experiment":
+        res = check.fn(profile_budget())
+        res.name, res.claim, res.control_of, res.statement = name, check.claim, check.control_of, check.statement
+        return res
+    budget = profile_budget() if check.max_examples is None else min(check.max_examples, profile_budget())
+    stats = {"used": 0, "discarded": 0, "worst": math.inf, "worst_numbers": {}, "reasons": {}}
+
+    def condition(spec) -> bool:
+        out: Outcome = check.fn(spec)
+        if out.discarded is not None:
+            stats["discarded"] += 1
+            stats["reasons"][out.discarded] = stats["reasons"].get(out.discarded, 0) + 1
+            return False
+        stats["used"] += 1
+        if out.margin < stats["worst"]:
+            stats["worst"], stats["worst_numbers"] = out.margin, dict(out.numbers, spec=spec)
+        return not (out.margin >= 1.0)  # NaN margin counts as a failure
+
+    cfg = settings(settings.default, max_examples=budget, database=None,
+                   suppress_health_check=list(HealthCheck))
+    counterexample = None
+    try:
+        cex = find(check.strategy, condition, settings=cfg)
+        out = check.fn(cex)
+        counterexample = {"spec": cex, "margin": out.margin, "numbers": out.numbers,
+                          "replay": replay_command(name, cex)}
+        verdict = REFUTED
+    except NoSuchExample:
+        total = stats["used"] + stats["discarded"]
+        verdict = VERIFIED if total and stats["used"] >= MIN_USABLE_FRACTION * total else INCONCLUSIVE
+    return Result(
+        name=name, claim=check.claim, verdict=verdict, examples=stats["used"],
+        worst_margin=stats["worst"], counterexample=counterexample,
+        evidence={"worst_example": stats["worst_numbers"], "discard_reasons": stats["reasons"],
+                  "budget": budget},
+        discarded=stats["discarded"], control_of=check.control_of, statement=check.statement,
+    )
+
+
+def replay_command(name: str, spec) -> str:
+    payload = json.dumps(spec.as_dict() if hasattr(spec, "as_dict") else spec, sort_keys=True)
+    return f"python -m checks.replay {name} '{payload}'"
+
+
+def verdicts_of_record() -> dict[str, str]:
+    with open(RECORD_FILE, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _entry(res: Result, seconds: float) -> dict:
+    return {
+        "name": res.name, "claim": res.claim, "verdict": res.verdict, "examples": res.examples,
+        "worst_margin": res.worst_margin, "counterexample": res.counterexample,
+        "evidence": res.evidence, "discarded": res.discarded, "control_of": res.control_of,
+        "statement": res.statement, "timing": {"seconds": round(seconds, 3)},
+    }
+
+
+def verify(name: str) -> Result:
+    """Run a check, record its evidence, and fail if its verdict differs from the record.
+
+    For a negative control the record must say REFUTED (the planted claim is rejected).
+    """
+    t0 = time.perf_counter()
+    res = run(name)
+    evidence.record(_entry(res, time.perf_counter() - t0))
+    record = verdicts_of_record()
+    expected = record.get(name)
+    where = f"checks/{RECORD_FILE.name}"
+    if expected is None:
+        raise AssertionError(f"[{res.claim}] {name}: no verdict of record; add \"{name}\": "
+                             f"\"{res.verdict}\" to {where} in a reviewed commit")
+    if res.control_of is not None and expected != REFUTED:
+        raise AssertionError(f"[{res.claim}] control {name} must be recorded as REFUTED in {where}")
+    if res.verdict != expected:
+        cex = res.counterexample
+        detail = (f"\n  counterexample: {cex['spec']}\n  margin: {cex['margin']:.6g}\n"
+                  f"  numbers: {cex['numbers']}\n  replay: {cex['replay']}") if cex else \
+                 f"\n  examples: {res.examples}, worst margin: {res.worst_margin:.6g}, discarded: {res.discarded}"
+        what = ("negative control was NOT rejected: the check cannot detect this defect"
+                if res.control_of else "verdict differs from the verdict of record")
+        raise AssertionError(f"[{res.claim}] {name}: {what}: got {res.verdict}, record says {expected}"
+                             f"{detail}\n  statement: {res.statement}")
+    return res
+
+
+def margin_le(observed: float, bound: float, slack: float = 0.0) -> float:
+    """Margin of ``observed ≤ bound`` with absolute slack: (bound + slack)/observed."""
+    if observed <= 0.0:
+        return math.inf if bound + slack >= observed else 0.0
+    return (bound + slack) / observed
+
+
+def margin_ge(observed: float, bound: float, slack: float = 0.0) -> float:
+    """Margin of ``observed ≥ bound`` with absolute slack: (observed + slack)/bound."""
+    if bound <= 0.0:
+        return math.inf if observed + slack >= bound else 0.0
+    return (observed + slack) / bound
