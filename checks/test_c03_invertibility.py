@@ -1,0 +1,51 @@
+"""C3 (eq. 34): σ_min(I − (γ/√m)DA) ≥ 1 − γ₀, hence ‖Q‖₂ ≤ 1/(1−γ₀) and ‖v‖ ≤ √m/(1−γ₀)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from . import _tol
+from ._solved import solved
+from .harness import Outcome, margin_ge, margin_le, property_check, verify
+from .strategies import specs
+
+STRAT = specs(max_m=40)
+
+
+def _sigma_min(spec, claimed_gap: float) -> Outcome:
+    """claimed_gap = 1 for the paper's 1 − γ₀; 1/2 plants 1 − γ₀/2."""
+    s = solved(spec)
+    net = s.net
+    M = np.eye(net.m)[None] - net.s * s.eq.D.T[:, :, None] * net.A[None]  # n stacked I − sD_iA
+    smin = np.linalg.svd(M, compute_uv=False)[:, -1]
+    bound = 1.0 - claimed_gap * net.q
+    # LAPACK singular values: absolute error ≤ (m+2)ε‖M‖₂ ≤ (m+2)ε(1+q).
+    slack = (net.m + 2) * _tol.EPS * (1 + net.q)
+    m_sigma = min(margin_ge(float(x), bound, slack) for x in smin)
+    vnorm = np.linalg.norm(s.adj.V, axis=0)
+    vbound = np.sqrt(net.m) / (1.0 - claimed_gap * net.q)
+    m_v = min(margin_le(float(x), vbound, _tol.rounding(net.m, net.q) * vbound) for x in vnorm)
+    return Outcome(float(min(m_sigma, m_v)), {"min_sigma": float(smin.min()), "bound": bound,
+                                              "max_norm_v": float(vnorm.max()), "v_bound": vbound,
+                                              "q": net.q})
+
+
+@property_check("C3", STRAT, statement="σ_min(I − (γ/√m)D_iA) ≥ 1 − γ₀ for every sample's pattern, "
+                "and ‖v_i‖ ≤ √m/(1−γ₀).")
+def check_c3_sigma_min(spec) -> Outcome:
+    return _sigma_min(spec, 1.0)
+
+
+@property_check("C3", STRAT, control_of="check_c3_sigma_min",
+                statement="Planted: σ_min ≥ 1 − γ₀/2 and ‖v‖ ≤ √m/(1−γ₀/2) (wrong constant).")
+def check_c3_sigma_min_detects_half_gamma(spec) -> Outcome:
+    return _sigma_min(spec, 0.5)
+
+
+NAMES = ["check_c3_sigma_min", "check_c3_sigma_min_detects_half_gamma"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_c03(name):
+    verify(name)

@@ -1,0 +1,122 @@
+"""C5 (eqs. 7-9): df/dt = −H(f − y), H = JJᵀ = (γ²/m²)(VᵀV)∘(ZᵀZ), H PSD."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import theory
+from theory import derivatives as dv
+
+from . import _tol
+from ._assert import rel_error
+from ._fd import fd_along
+from ._solved import solved
+from .harness import Outcome, margin_ge, property_check, verify
+from .strategies import specs, tiny_specs
+
+
+def H_paper(s) -> np.ndarray:
+    return theory.gram(s.net, s.eq, s.adj.V)
+
+
+def H_matrix_product(s) -> np.ndarray:
+    """Planted: ordinary matrix product (VᵀV)(ZᵀZ) instead of the Hadamard product."""
+    return (s.net.gamma / s.net.m) ** 2 * ((s.adj.V.T @ s.adj.V) @ (s.eq.Z.T @ s.eq.Z))
+
+
+def H_wrong_width_power(s) -> np.ndarray:
+    """Planted: γ²/m instead of γ²/m² (one power of m dropped)."""
+    return s.net.m * H_paper(s)
+
+
+def _gram_rel_tol(m: int, q: float) -> float:
+    # The oracle J uses explicit inverses Q_i: relative error ≤ (m+2)ε·κ, κ ≤ (1+q)/(1−q);
+    # each H entry is a product of two such factors, plus the adjoint solve's target.
+    return 4 * (m + 2) * _tol.EPS * (1 + q) / (1 - q) ** 2 + 2 * _tol.rounding(m, q)
+
+
+def _vs_jacobian(spec, H_fn) -> Outcome:
+    s = solved(spec)
+    J = dv.jacobian_f_explicit(s.net, s.eq)
+    H_ref = theory.gram_explicit(J)
+    err = rel_error(H_fn(s), H_ref)
+    tol = _gram_rel_tol(s.net.m, s.net.q)
+    return Outcome(tol / err if err > 0 else np.inf, {"rel_err": err, "allowed": tol, "q": s.net.q})
+
+
+@property_check("C5", tiny_specs, statement="The Hadamard form (γ²/m²)(VᵀV)∘(ZᵀZ) equals JJᵀ with J from "
+                "the explicit Jacobian s·QD(zᵀ⊗I) (no adjoint solve).")
+def check_c5_hadamard_vs_jacobian(spec) -> Outcome:
+    return _vs_jacobian(spec, H_paper)
+
+
+@property_check("C5", tiny_specs, control_of="check_c5_hadamard_vs_jacobian",
+                statement="Planted: (VᵀV)(ZᵀZ) as a matrix product instead of a Hadamard product.")
+def check_c5_hadamard_vs_jacobian_detects_matrix_product(spec) -> Outcome:
+    return _vs_jacobian(spec, H_matrix_product)
+
+
+def _velocity(spec, H_fn) -> Outcome:
+    """d/dt f along the gradient-flow direction dA = −Σ_i r_i ∂f_i/∂A equals −H r."""
+    s = solved(spec)
+    r = s.f - s.y
+    if not np.any(r):
+        return Outcome(np.nan, discarded="f = y: zero velocity")
+    dA = -dv.vjp_f(s.net, s.eq, s.adj.V, r)
+    nrm = s.net.s * theory.spectral_norm(dA)
+    if nrm == 0:
+        return Outcome(np.nan, discarded="zero gradient (all pre-activations inactive)")
+    fd = fd_along(s.net, s.X, dA, s.eq.D, 1.0 / nrm)  # steps in natural units s‖h·dA‖₂ = h
+    if fd is None:
+        return Outcome(np.nan, discarded="every step crossed a ReLU kink")
+    pred = -H_fn(s) @ r
+    err = np.abs(pred - fd.derivative)
+    margins = np.where(err > 0, fd.allowed / np.where(err > 0, err, 1.0), np.inf)
+    return Outcome(float(margins.min()), {"rel_err": rel_error(pred, fd.derivative), "h": fd.h, "q": s.net.q})
+
+
+@property_check("C5", specs(max_m=32), statement="(7)-(9): the rate of change of f along the gradient "
+                "flow, measured by central differences, equals −H(f − y).")
+def check_c5_flow_velocity(spec) -> Outcome:
+    return _velocity(spec, H_paper)
+
+
+@property_check("C5", specs(max_m=32), control_of="check_c5_flow_velocity",
+                statement="Planted: H with γ²/m instead of γ²/m².")
+def check_c5_flow_velocity_detects_width_power(spec) -> Outcome:
+    return _velocity(spec, H_wrong_width_power)
+
+
+def _psd(spec, planted: bool) -> Outcome:
+    s = solved(spec)
+    H = H_paper(s)
+    lam = np.linalg.eigvalsh(H)
+    slack = _tol.eig_abs(H.shape[0], float(np.abs(lam).max()))
+    if planted:  # planted: λ_min(H) ≥ min_i H_ii (true only for diagonal H)
+        bound = float(np.diag(H).min())
+        return Outcome(margin_ge(float(lam[0]), bound, slack), {"lambda_min": float(lam[0]), "bound": bound})
+    # λ_min ≥ 0 up to the eigensolver's absolute error n·ε·‖H‖₂.
+    mg = np.inf if lam[0] >= 0 else slack / -lam[0]
+    return Outcome(float(mg), {"lambda_min": float(lam[0]), "slack": slack, "q": s.net.q})
+
+
+@property_check("C5", specs(max_m=48), statement="H is positive semi-definite: λ_min(H) ≥ −n·ε·‖H‖₂.")
+def check_c5_psd(spec) -> Outcome:
+    return _psd(spec, False)
+
+
+@property_check("C5", specs(max_m=48), control_of="check_c5_psd",
+                statement="Planted: λ_min(H) ≥ min_i H_ii (H diagonal-dominated).")
+def check_c5_psd_detects_diagonal_claim(spec) -> Outcome:
+    return _psd(spec, True)
+
+
+NAMES = ["check_c5_hadamard_vs_jacobian", "check_c5_hadamard_vs_jacobian_detects_matrix_product",
+         "check_c5_flow_velocity", "check_c5_flow_velocity_detects_width_power",
+         "check_c5_psd", "check_c5_psd_detects_diagonal_claim"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_c05(name):
+    verify(name)

@@ -1,0 +1,56 @@
+"""C8 (eq. 25): Schur product lower bound λ_min(H) ≥ (γ²/m²)·min_i‖v_i‖²·λ_min(ZᵀZ) (and V ↔ Z)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import theory
+
+from . import _tol
+from ._solved import solved
+from .harness import Outcome, margin_ge, property_check, verify
+from .strategies import specs
+
+STRAT = specs(max_m=48)
+
+
+def _schur(spec, constant: float, pick) -> Outcome:
+    s = solved(spec)
+    H = theory.gram(s.net, s.eq, s.adj.V)
+    V, Z = s.adj.V, s.eq.Z
+    c = (s.net.gamma / s.net.m) ** 2
+    lam = float(np.linalg.eigvalsh(H)[0])
+    lamZ, lamV = np.linalg.eigvalsh(Z.T @ Z)[0], np.linalg.eigvalsh(V.T @ V)[0]
+    b1 = constant * c * pick(np.sum(V**2, axis=0)) * lamZ
+    b2 = constant * c * pick(np.sum(Z**2, axis=0)) * lamV
+    # Eigenvalue errors: n·ε·‖H‖ for λ_min(H) and, propagated through the bound, the same for
+    # the factors' λ_min (scaled by c·max‖·‖²), plus the solves' relative accuracy.
+    nrm = float(np.linalg.norm(H, 2))
+    slack = 3 * _tol.eig_abs(H.shape[0], nrm) + 2 * _tol.rounding(s.net.m, s.net.q) * max(b1, b2, 0.0)
+    mg = min(margin_ge(lam, b1, slack), margin_ge(lam, b2, slack))
+    return Outcome(float(mg), {"lambda_min_H": lam, "bound_v": float(b1), "bound_z": float(b2), "q": s.net.q})
+
+
+@property_check("C8", STRAT, statement="λ_min(H) ≥ (γ²/m²)min_i‖v_i‖²λ_min(ZᵀZ) and "
+                "≥ (γ²/m²)min_i‖z_i‖²λ_min(VᵀV) (Schur product theorem).")
+def check_c8_schur(spec) -> Outcome:
+    return _schur(spec, 1.0, np.min)
+
+
+@property_check("C8", STRAT, control_of="check_c8_schur", statement="Planted: the bound times 2.")
+def check_c8_schur_detects_doubled_constant(spec) -> Outcome:
+    return _schur(spec, 2.0, np.min)
+
+
+@property_check("C8", STRAT, control_of="check_c8_schur", statement="Planted: max_i instead of min_i.")
+def check_c8_schur_detects_max_not_min(spec) -> Outcome:
+    return _schur(spec, 1.0, np.max)
+
+
+NAMES = ["check_c8_schur", "check_c8_schur_detects_doubled_constant", "check_c8_schur_detects_max_not_min"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_c08(name):
+    verify(name)

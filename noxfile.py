@@ -1,0 +1,51 @@
+"""Task runner.  `nox -l` lists the sessions; each docstring shows an example call."""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+BLAS_ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def _profile(default: str) -> dict[str, str]:
+    return {**BLAS_ONE_THREAD, "IMPLICIT_HYPOTHESIS_PROFILE": os.environ.get("IMPLICIT_HYPOTHESIS_PROFILE", default)}
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Fast claim checks (profile 'ci' under CI, else 'dev'). Example: nox -s tests -- -k c2"""
+    session.install("-e", ".[test]")
+    default = "ci" if os.environ.get("CI") else "dev"
+    session.run("pytest", *(session.posargs or ["-n", "auto"]), env=_profile(default))
+
+
+@nox.session
+def thorough(session: nox.Session) -> None:
+    """Every check under the 'thorough' profile (1000 examples each, full sweeps). Example: nox -s thorough"""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-n", "auto", *session.posargs, env=_profile("thorough"))
+
+
+@nox.session
+def report(session: nox.Session) -> None:
+    """Run the suite and write reports/index.html + verification.json.
+    Example: nox -s report            (thorough profile)
+             nox -s report -- quick   (ci profile, a fast look)"""
+    session.install("-e", ".[test,report]")
+    quick = "quick" in session.posargs
+    profile = "ci" if quick else "thorough"
+    # The report records failures as verdicts; a failing test is still shown, so do not stop here.
+    session.run("pytest", "-n", "auto", "-q", success_codes=[0, 1], env=_profile(profile))
+    session.run("python", "-m", "reports.render")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Static checks with ruff. Example: nox -s lint"""
+    session.install("ruff>=0.5")
+    session.run("ruff", "check", "theory", "checks", "reports", "conftest.py", "noxfile.py")

@@ -1,0 +1,68 @@
+"""Render reports/index.html from reports/verification.json (no mathematics recomputed).
+
+Usage: python -m reports.render [path/to/verification.json]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+HERE = Path(__file__).resolve().parent
+
+BADGE = {"VERIFIED": "ok", "REFUTED": "bad", "INCONCLUSIVE": "warn", "NOT CHECKED": "none"}
+
+
+def fmt(x, digits: int = 4) -> str:
+    if x is None:
+        return "—"
+    if isinstance(x, str):
+        return x
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, float):
+        return f"{x:.{digits}g}"
+    if isinstance(x, (list, tuple)):
+        return "[" + ", ".join(fmt(v, digits) for v in x) + "]"
+    if isinstance(x, dict):
+        return ", ".join(f"{k}={fmt(v, digits)}" for k, v in x.items())
+    return str(x)
+
+
+def render(data: dict) -> str:
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env.filters["fmt"] = fmt
+    figures = {}
+    try:
+        from . import figures as figmod
+
+        figures = figmod.all_figures(data)
+    except ImportError:  # matplotlib missing: the page still renders, without figures
+        figures = {}
+    claims = data["claims"]
+    counts = {k: sum(c["verdict"] == k for c in claims) for k in BADGE}
+    findings = [c for c in claims if c["verdict"] in ("REFUTED", "INCONCLUSIVE")]
+    return env.get_template("index.html.j2").render(
+        run=data["run"], claims=claims, counts=counts, findings=findings, badge=BADGE, figures=figures,
+    )
+
+
+def main(argv: list[str]) -> int:
+    src = Path(argv[0]) if argv else HERE / "verification.json"
+    if not src.exists():
+        print(f"{src} does not exist: run the suite first (nox -s report, or pytest)", file=sys.stderr)
+        return 1
+    data = json.loads(src.read_text(encoding="utf-8"))
+    out = src.with_name("index.html")
+    out.write_text(render(data), encoding="utf-8")
+    print(f"wrote {out} ({sum(1 for c in data['claims'] if c['verdict'] != 'NOT CHECKED')} claims checked)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
