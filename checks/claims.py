@@ -34,9 +34,9 @@ CLAIMS: tuple[Claim, ...] = (
           "df/dt = −H(f−y) with H = JJᵀ = (γ²/m²)(VᵀV)∘(ZᵀZ), H PSD.", True),
     Claim("C6", "Theorem 3.1", "paper", "Global linear convergence of gradient flow",
           "W.p. ≥ 1−δ for large m: λ_min(H(t)) ≥ λ₀/2, ‖A(t)−A(0)‖_F ≤ R, γ‖A(t)‖₂/√m < 1, "
-          "L(t) ≤ e^{−λ₀t}L(0).", False),
+          "L(t) ≤ e^{−λ₀t}L(0).", True),
     Claim("C7", "eqs. (12)-(15)", "derived/suspect", "Proof inequalities of Theorem 3.1",
-          "Stability of z, v and H under ΔA with ‖ΔA‖_F = O(1); (13) is suspect under pattern flips.", False),
+          "Stability of z, v and H under ΔA with ‖ΔA‖_F = O(1); (13) is suspect under pattern flips.", True),
     Claim("C8", "eq. (25)", "derived", "Schur lower bound on λ_min(H)",
           "λ_min(H) ≥ (γ²/m²)·min_i‖v_i‖²·λ_min(ZᵀZ) and symmetrically.", True),
     Claim("C9", "eqs. (16)-(17)", "paper/derived", "Kernel-machine (path-kernel) form",

@@ -181,26 +181,30 @@ def _entry(res: Result, seconds: float) -> dict:
 def verify(name: str) -> Result:
     """Run a check, record its evidence, and fail if its verdict differs from the record.
 
-    For a negative control the record must say REFUTED (the planted claim is rejected).
+    A negative control is recorded REFUTED (the planted false claim is rejected); a positive
+    control (a planted *true* variant of a refuted claim, showing the check can also pass) is
+    recorded VERIFIED.
     """
     t0 = time.perf_counter()
     res = run(name)
-    evidence.record(_entry(res, time.perf_counter() - t0))
     record = verdicts_of_record()
     expected = record.get(name)
+    evidence.record(dict(_entry(res, time.perf_counter() - t0), expected=expected))
     where = f"checks/{RECORD_FILE.name}"
     if expected is None:
         raise AssertionError(f"[{res.claim}] {name}: no verdict of record; add \"{name}\": "
                              f"\"{res.verdict}\" to {where} in a reviewed commit")
-    if res.control_of is not None and expected != REFUTED:
-        raise AssertionError(f"[{res.claim}] control {name} must be recorded as REFUTED in {where}")
     if res.verdict != expected:
         cex = res.counterexample
         detail = (f"\n  counterexample: {cex['spec']}\n  margin: {cex['margin']:.6g}\n"
                   f"  numbers: {cex['numbers']}\n  replay: {cex['replay']}") if cex else \
                  f"\n  examples: {res.examples}, worst margin: {res.worst_margin:.6g}, discarded: {res.discarded}"
-        what = ("negative control was NOT rejected: the check cannot detect this defect"
-                if res.control_of else "verdict differs from the verdict of record")
+        if res.control_of is None:
+            what = "verdict differs from the verdict of record"
+        elif expected == REFUTED:
+            what = "negative control was NOT rejected: the check cannot detect this defect"
+        else:
+            what = "positive control was not verified: the check rejects a true statement"
         raise AssertionError(f"[{res.claim}] {name}: {what}: got {res.verdict}, record says {expected}"
                              f"{detail}\n  statement: {res.statement}")
     return res

@@ -22,6 +22,9 @@ from .model import Network, phi_fn
 #: Default relative accuracy target.  Picard stalls at a few ulp of ‖z‖ (each step
 #: rounds every entry); q/(1−q)·few·ε ≤ 1e-13 holds for q up to ≈ 0.98.
 DEFAULT_RTOL = 1e-13
+#: No default iteration budget exceeds this (q ≈ 0.9995 at rtol 1e-13); beyond it the
+#: honest answer is a ConvergenceError, not hours of iteration.
+MAX_ITER_CAP = 50_000
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def _max_iter(q: float, rtol: float) -> int:
     # q^k/(1−q) ≤ rtol after k = log(rtol(1−q))/log q steps from a unit-size start;
     # doubled plus slack for starts far from z* and for rounding plateaus.
     k = np.log(rtol * (1 - q)) / np.log(max(q, 1e-300))
-    return int(2 * max(k, 1.0)) + 200
+    return min(int(2 * max(k, 1.0)) + 200, MAX_ITER_CAP)
 
 
 def _iterate(step, X0: np.ndarray, q: float, rtol: float, maxiter: int | None, what: str,

@@ -1,0 +1,122 @@
+"""Gradient-flow trajectories shared by the C6 and C7 checks, and the width/seed plan.
+
+A trajectory is identified by (γ rule, m, seed, step safety).  Data (X, y) depend on the
+seed only, so a width sweep trains networks of different widths on the same data; the
+network is drawn from the generator seeded with (seed, m).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from hypothesis import settings
+
+import theory
+from theory.flow import gradient_flow
+
+#: THEORY.md pilot setting.
+N, D, GAMMA0 = 6, 4, 0.5
+#: Heun step safety h·λ_max(H) (see theory.flow); the accuracy check halves it.
+SAFETY = 0.25
+#: The decision width: every profile decides C6 at the same width with DECISION_SEEDS seeds,
+#: so the verdict does not depend on the profile; 'thorough' adds widths as evidence.
+#: 29 seeds all passing give a one-sided 95% Clopper-Pearson lower bound 0.902 ≥ 1 − δ, δ = 0.1.
+DECISION_M, DECISION_SEEDS, DELTA = 256, 30, 0.1
+
+PLANS = {
+    "dev": {"widths": (64, 128, 256), "seeds": (6, 6, DECISION_SEEDS)},
+    "ci": {"widths": (64, 128, 256), "seeds": (10, 10, DECISION_SEEDS)},
+    "thorough": {"widths": (64, 128, 256, 512, 1024, 2048, 4096), "seeds": (50, 50, 50, 30, 10, 2, 1)},
+}
+
+
+def plan() -> dict:
+    name = settings.get_current_profile_name()
+    return PLANS.get(name, PLANS["dev"])
+
+
+def problem(rule: str, m: int, seed: int) -> tuple[theory.Network, np.ndarray, np.ndarray]:
+    X, y = theory.make_data(N, D, np.random.default_rng([seed, 0]))
+    net = theory.init_network(m, D, gamma0=GAMMA0, gamma_rule=rule, rng=np.random.default_rng([seed, m]))
+    return net, X, y
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the C6/C7 checks need from one trajectory (small: the path itself is dropped)."""
+
+    rule: str
+    m: int
+    seed: int
+    lambda0: float
+    R: float
+    margins: dict  # conclusion -> margin (≥ 1 holds)
+    maxima: dict  # max over the path of recorded quantities
+    series: dict  # downsampled t, loss, loss bound, λ_min/λ₀ for figures
+    checkpoint_loss: list
+    steps: int
+    failure: str | None
+
+
+def _downsample(a: np.ndarray, k: int = 60) -> list[float]:
+    idx = np.unique(np.linspace(0, len(a) - 1, min(k, len(a))).astype(int))
+    return [float(v) for v in a[idx]]
+
+
+def _code_hash() -> str:
+    """Hash of the code a trajectory depends on: a cached summary is reused only if unchanged."""
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for p in sorted((root / "theory").glob("*.py")) + [Path(__file__)]:
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+CACHE = Path(__file__).resolve().parent.parent / "reports" / ".cache" / "flows"
+
+
+@lru_cache(maxsize=512)
+def trajectory(rule: str, m: int, seed: int, safety: float = SAFETY) -> Summary:
+    """Summary of one trajectory; computed once per code version and shared between xdist
+    workers through a small JSON file (written atomically; identical content either way)."""
+    key = f"{rule.replace('/', '_')}-{m}-{seed}-{safety}-{_code_hash()}"
+    path = CACHE / f"{key}.json"
+    if path.exists():
+        return Summary(**json.loads(path.read_text()))
+    summ = _compute(rule, m, seed, safety)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(asdict(summ)))
+    os.replace(tmp, path)
+    return Summary(**json.loads(path.read_text()))  # the same round trip as a cache hit
+
+
+def _compute(rule: str, m: int, seed: int, safety: float) -> Summary:
+    net, X, y = problem(rule, m, seed)
+    res = gradient_flow(net, X, y, rtol=safety)
+    a = res.arrays()
+    lam0, L0 = res.lambda0, a["loss"][0]
+    r0 = float(np.sqrt(2 * L0))
+    # Theorem 3.1 (b): R = (2/λ₀)·√n·γ·c_W/(1−γ₀)²·‖f(0) − y‖ (THEORY.md, derived).
+    R = 2.0 / lam0 * np.sqrt(N) * net.gamma * net.c_W / (1 - GAMMA0) ** 2 * r0
+    bound = np.exp(-lam0 * a["t"]) * L0
+    margins = {
+        "a_lambda_min": float(a["lam_min"].min() / (lam0 / 2)),
+        "b_dA_fro": float(R / max(a["dA_fro"].max(), 1e-300)),
+        # (c) q_cert ≥ γ‖A(t)‖₂/√m at every step; a failure means q(t) ≥ 1 was measured.
+        "c_contraction": 0.0 if res.failure else float(1.0 / a["q_cert"].max()),
+        "d_loss": float(np.min(np.where(a["loss"] > 0, bound / np.maximum(a["loss"], 1e-300), np.inf))),
+    }
+    maxima = {k: float(a[k].max()) for k in ("dA_fro", "q_cert", "dH_op", "dz_max", "dz_rel_max", "dv_max", "flip_frac")}
+    maxima["min_lambda_ratio"] = float(a["lam_min"].min() / lam0)
+    maxima["final_loss_ratio"] = float(a["loss"][-1] / L0)
+    series = {"t": _downsample(a["t"] * lam0), "loss": _downsample(a["loss"] / L0),
+              "bound": _downsample(bound / L0), "lam_ratio": _downsample(a["lam_min"] / lam0)}
+    return Summary(rule, m, seed, lam0, float(R), margins, maxima, series,
+                   [float(v) for v in res.checkpoint_loss], res.steps, res.failure)

@@ -1,0 +1,209 @@
+"""C7 (eqs. 12-15): the proof inequalities of Theorem 3.1.
+
+(12) ‖z(t) − z(0)‖ ≤ (γ/√m)‖ΔA‖₂‖z(t)‖/(1 − γ‖A(0)‖₂/√m)   deterministic, any ΔA
+(13) ‖v(t) − v(0)‖ ≤ γ‖ΔA‖₂/(1 − γ₀)²                      [suspect]: v = DQᵀu jumps when D flips
+(15) ‖H(t) − H(0)‖₂ → 0 like m^{-1/2} along the flow         slope with a confidence interval
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import theory
+from theory import derivatives as dv
+
+from . import _flows, _tol
+from ._solved import aux_rng, solved
+from ._stats import slope_ci
+from .harness import INCONCLUSIVE, REFUTED, VERIFIED, Outcome, Result, experiment, property_check, verify
+from .strategies import specs
+
+STRAT = specs(max_m=64, max_n=6)
+
+
+def _perturbed(spec, along_gradient: bool):
+    """A(0) + ΔA with ‖ΔA‖_F = R, R log-uniform in [1e-2, 30] from the example's own generator,
+    shrunk if needed so that γ‖A(0) + ΔA‖₂/√m ≤ q0 + 0.9(1 − q0) (still a contraction)."""
+    s = solved(spec)
+    net = s.net
+    rng = aux_rng(spec, 3)
+    R = 10 ** rng.uniform(-2, np.log10(30))
+    if along_gradient:
+        G = -dv.vjp_f(net, s.eq, s.adj.V, s.f - s.y)
+        if not np.any(G):
+            G = rng.standard_normal((net.m, net.m))
+    else:
+        G = rng.standard_normal((net.m, net.m))
+    dA = R * G / np.linalg.norm(G)
+    room = 0.9 * (1 - net.q)
+    op = net.s * theory.spectral_norm(dA)
+    if op > room:
+        dA *= room / op
+    pert = net.with_A(net.A + dA)
+    eq = theory.solve_equilibrium(pert, s.X, rtol=_tol.SOLVE_RTOL)
+    adj = theory.solve_adjoint(pert, eq, rtol=_tol.SOLVE_RTOL)
+    return s, pert, eq, adj, dA
+
+
+def _eq12(spec, keep_factor: bool) -> Outcome:
+    s, pert, eq, _, dA = _perturbed(spec, along_gradient=False)
+    q0 = s.net.q
+    dz = np.linalg.norm(eq.Z - s.eq.Z, axis=0)
+    amp = 1.0 / (1.0 - q0) if keep_factor else 1.0
+    bound = s.net.s * theory.spectral_norm(dA) * np.linalg.norm(eq.Z, axis=0) * amp
+    slack = _tol.rounding(s.net.m, max(q0, pert.q)) * np.linalg.norm(eq.Z, axis=0)
+    mg = np.min(np.where(dz > 0, (bound + slack) / np.where(dz > 0, dz, 1.0), np.inf))
+    return Outcome(float(mg), {"max_dz": float(dz.max()), "bound": float(bound.max()), "q0": q0,
+                               "dA_fro": float(np.linalg.norm(dA))})
+
+
+@property_check("C7", STRAT, statement="(12): ‖z_i(A+ΔA) − z_i(A)‖ ≤ (γ/√m)‖ΔA‖₂‖z_i(A+ΔA)‖/(1 − γ‖A‖₂/√m) "
+                "for random ΔA with ‖ΔA‖_F ∈ [0.01, 30].")
+def check_c7_eq12_z_stability(spec) -> Outcome:
+    return _eq12(spec, True)
+
+
+@property_check("C7", STRAT, control_of="check_c7_eq12_z_stability",
+                statement="Planted: (12) without the factor 1/(1 − γ‖A‖₂/√m).")
+def check_c7_eq12_z_stability_detects_dropped_factor(spec) -> Outcome:
+    return _eq12(spec, False)
+
+
+def _eq13(spec, frozen: bool) -> Outcome:
+    s, pert, eq, adj, dA = _perturbed(spec, along_gradient=True)
+    net = s.net
+    g0 = max(net.q, pert.q)  # the sharpest γ₀ covering both A(0) and A(0) + ΔA
+    if frozen:  # positive control: the pattern held at D(0) (what the paper's argument assumes)
+        Dm = s.eq.D.astype(float)
+        U = np.repeat(net.u[:, None], s.eq.n, axis=1)
+        W = U.copy()
+        for _ in range(theory.equilibrium._max_iter(pert.q, _tol.SOLVE_RTOL)):
+            Wn = U + pert.s * (pert.A.T @ (Dm * W))
+            if np.max(np.abs(Wn - W)) <= _tol.SOLVE_RTOL * np.max(np.abs(Wn)):
+                W = Wn
+                break
+            W = Wn
+        V_t = Dm * W
+    else:
+        V_t = adj.V
+    dv_ = np.linalg.norm(V_t - s.adj.V, axis=0)
+    bound = net.gamma * theory.spectral_norm(dA) / (1 - g0) ** 2
+    slack = _tol.rounding(net.m, g0) * np.sqrt(net.m) / (1 - g0)  # ‖v‖ ≤ √m/(1−γ₀), relative rounding
+    mg = float((bound + slack) / dv_.max()) if dv_.max() > 0 else np.inf
+    flips = int(np.sum(eq.D != s.eq.D))
+    return Outcome(mg, {"max_dv": float(dv_.max()), "bound": float(bound), "flipped_neurons": flips,
+                        "dA_fro": float(np.linalg.norm(dA)), "gamma0": g0, "m": net.m})
+
+
+@property_check("C7", STRAT, statement="(13) [suspect]: ‖v_i(A+ΔA) − v_i(A)‖ ≤ γ‖ΔA‖₂/(1 − γ₀)² for ΔA along the "
+                "initial gradient, ‖ΔA‖_F ∈ [0.01, 30].")
+def check_c7_eq13_v_stability(spec) -> Outcome:
+    return _eq13(spec, frozen=False)
+
+
+@property_check("C7", STRAT, control_of="check_c7_eq13_v_stability",
+                statement="Positive control: the same bound with the pattern frozen at D(0) (no flips) holds.")
+def check_c7_eq13_frozen_pattern(spec) -> Outcome:
+    return _eq13(spec, frozen=True)
+
+
+# ------------------------------------------------------------- (13) across widths (static)
+EQ13_R = 3.0
+EQ13_WIDTHS = {"thorough": (256, 512, 1024, 2048, 4096, 8192)}
+EQ13_DEFAULT_WIDTHS = (128, 256, 512, 1024)
+EQ13_SEEDS = 3
+
+
+def _eq13_sweep() -> Result:
+    from hypothesis import settings
+
+    widths = EQ13_WIDTHS.get(settings.get_current_profile_name(), EQ13_DEFAULT_WIDTHS)
+    rows, xs, dvs, worst, cex = [], [], [], np.inf, None
+    for m in widths:
+        for seed in range(EQ13_SEEDS):
+            net, X, y = _flows.problem("gamma0/2c", m, seed)
+            eq = theory.solve_equilibrium(net, X)
+            adj = theory.solve_adjoint(net, eq)
+            G = -dv.vjp_f(net, eq, adj.V, theory.output(net, eq.Z) - y)
+            dA = EQ13_R * G / np.linalg.norm(G)
+            pert = net.with_A(net.A + dA)
+            eq2 = theory.solve_equilibrium(pert, X)
+            adj2 = theory.solve_adjoint(pert, eq2)
+            g0 = max(net.q, pert.q)
+            dvm = float(np.linalg.norm(adj2.V - adj.V, axis=0).max())
+            bound = net.gamma * theory.spectral_norm(dA) / (1 - g0) ** 2
+            ratio = dvm / bound
+            rows.append({"m": m, "seed": seed, "max_dv": dvm, "bound": bound, "ratio": ratio,
+                         "flip_frac": float(np.mean(eq2.D != eq.D))})
+            xs.append(m)
+            dvs.append(dvm)
+            if 1 / ratio < worst:
+                worst = 1 / ratio
+            if ratio > 1 and cex is None:
+                cex = {"spec": {"m": m, "seed": seed, "R": EQ13_R}, "margin": 1 / ratio, "numbers": rows[-1],
+                       "replay": ""}
+    seeds = [r["seed"] for r in rows]
+    fit = slope_ci(xs, dvs, groups=seeds)
+    flips = slope_ci(xs, [max(r["flip_frac"], 1e-12) for r in rows], groups=seeds)
+    verdict = REFUTED if cex else VERIFIED
+    ev = {"R": EQ13_R, "rows": rows, "dv_slope": fit, "flip_fraction_slope": flips,
+          "what_would_hold": "a bound that accounts for pattern flips, e.g. ‖Δv‖ ≤ γ‖ΔA‖₂/(1−γ₀)² + "
+                             "‖(D(t) − D(0))Q(t)ᵀu‖, whose second term grows with the number of flipped neurons",
+          "figures": {"dv": {"title": f"‖Δv‖ vs frozen-pattern bound, ‖ΔA‖_F = {EQ13_R}", "xlabel": "m",
+                             "ylabel": "max_i ‖Δv_i‖", "logx": True, "logy": True,
+                             "series": [{"label": "‖Δv‖", "x": xs, "y": dvs, "style": "o"},
+                                        {"label": "γ‖ΔA‖₂/(1−γ₀)²", "x": xs, "y": [r["bound"] for r in rows],
+                                         "style": "k--"}]}}}
+    return Result("", "", verdict, len(rows), worst, cex, ev)
+
+
+@experiment("C7", statement="(13) across widths: with ‖ΔA‖_F = 3 fixed along the initial gradient, ‖Δv‖ "
+            "against γ‖ΔA‖₂/(1−γ₀)², and the log-log slope of ‖Δv‖ in m.")
+def check_c7_eq13_width_sweep(budget: int) -> Result:
+    return _eq13_sweep()
+
+
+# ------------------------------------------------------------- (15) along real trajectories
+def _drift(claimed_max_slope: float, label: str) -> Result:
+    p = _flows.plan()
+    xs, ys, gs, rows = [], [], [], []
+    for m, n_seeds in zip(p["widths"], p["seeds"]):
+        for seed in range(n_seeds):
+            t = _flows.trajectory("gamma0/2c", m, seed)
+            xs.append(m)
+            gs.append(seed)
+            ys.append(t.maxima["dH_op"])
+            rows.append({"m": m, "seed": seed, **{k: t.maxima[k] for k in
+                         ("dH_op", "dA_fro", "dz_rel_max", "dv_max", "flip_frac")}})
+    fit = slope_ci(xs, ys, groups=gs)  # same data seed across widths: fixed effects per seed
+    others = {k: slope_ci(xs, [max(r[k], 1e-300) for r in rows], groups=gs) for k in ("dA_fro", "dz_rel_max", "dv_max", "flip_frac")}
+    # The claim "drift → 0 at least as fast as m^{claimed}" is refuted when the whole interval is above it.
+    verdict = VERIFIED if fit["hi"] < min(claimed_max_slope, 0.0) else REFUTED if fit["lo"] > claimed_max_slope else INCONCLUSIVE
+    ev = {"claim": label, "dH_slope": fit, "other_slopes": others, "rows": rows,
+          "figures": {"dH": {"title": "max_t ‖H(t) − H(0)‖₂ along the flow", "xlabel": "m", "ylabel": "‖ΔH‖₂",
+                             "logx": True, "logy": True, "series": [{"label": "trajectories", "x": xs, "y": ys, "style": "o"}]}}}
+    margin = (min(claimed_max_slope, 0.0) - fit["hi"]) + 1.0
+    return Result("", "", verdict, len(xs), margin, None, ev)
+
+
+@experiment("C7", statement="(15): max_t ‖H(t) − H(0)‖₂ shrinks with m along the flow (95% slope interval < 0); "
+            "slopes of ‖ΔA‖_F, ‖Δz‖/‖z‖, ‖Δv‖ and the flipped fraction reported.")
+def check_c7_eq15_gram_drift(budget: int) -> Result:
+    return _drift(-0.0, "slope < 0")
+
+
+@experiment("C7", control_of="check_c7_eq15_gram_drift",
+            statement="Planted: ‖H(t) − H(0)‖₂ decays like m^{-3/2} or faster.")
+def check_c7_eq15_gram_drift_detects_fast_decay(budget: int) -> Result:
+    return _drift(-1.5, "slope ≤ -1.5")
+
+
+NAMES = ["check_c7_eq12_z_stability", "check_c7_eq12_z_stability_detects_dropped_factor",
+         "check_c7_eq13_v_stability", "check_c7_eq13_frozen_pattern", "check_c7_eq13_width_sweep",
+         "check_c7_eq15_gram_drift", "check_c7_eq15_gram_drift_detects_fast_decay"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_c07(name):
+    verify(name)
