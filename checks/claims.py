@@ -53,13 +53,13 @@ CLAIMS: tuple[Claim, ...] = (
           "test loss ≤ train loss + 2ρ√(rᵀH(0)⁻¹r·trH(0))/n + 3√(log(2/δ)/(2n)) + o_m(1).", False),
     Claim("C15", "Section 5.1, eqs. (26)-(27)", "suspect", "Half-normal initialisation",
           "A(0) ≥ 0 gives D = I, Neumann closed forms and λ_min(H(0)) ≥ γ²/(1+γ₀)⁴·λ_min(ΦᵀΦ/m); "
-          "the unit-variance scale is not well posed.", False),
+          "the unit-variance scale is not well posed.", True),
     Claim("C16", "eq. (28)", "paper/derived", "Arc-cosine kernel and Matrix Chernoff",
-          "K^∞ = (sinθ + (π−θ)cosθ)/(2π), λ_min(ΦᵀΦ/m) ≥ λ*/2 w.h.p.", False),
+          "K^∞ = (sinθ + (π−θ)cosθ)/(2π), λ_min(ΦᵀΦ/m) ≥ λ*/2 w.h.p.", True),
     Claim("C17", "Section 5.1 (limit)", "derived", "Infinite-width H(0) under Section 5.1",
-          "H(0) → γ²[K^∞ + ((1−β)⁻²−1)μμᵀ].", False),
+          "H(0) → γ²[K^∞ + ((1−β)⁻²−1)μμᵀ].", True),
     Claim("C18", "Section 5.2", "paper/derived", "Diagonal initialisation",
-          "z_r = φ(w_rᵀx)/(1−γa_r/√m); H(0) → γ²K⁰∘K^∞ at Hoeffding rate.", False),
+          "z_r = φ(w_rᵀx)/(1−γa_r/√m); H(0) → γ²K⁰∘K^∞ at Hoeffding rate.", True),
     Claim("C19", "beyond the paper", "derived", "Infinite-width H(0) under Gaussian init",
           "H(0) → γ²Σ*∘Ė/(1−γ²Ė).", False),
 )
