@@ -18,6 +18,7 @@ import numpy as np
 from hypothesis import settings
 
 import theory
+from theory import bounds
 from theory.flow import gradient_flow
 
 #: THEORY.md pilot setting.
@@ -97,9 +98,48 @@ def trajectory(rule: str, m: int, seed: int, safety: float = SAFETY) -> Summary:
     return Summary(**json.loads(path.read_text()))  # the same round trip as a cache hit
 
 
+N_TEST = 16  # held-out unit vectors for C9 and C13
+
+
+class _Section4:
+    """on_step recorder for Section 4 along a trajectory (C9, C12, C13), O(nm + n_test·m) memory."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, Xt: np.ndarray) -> None:
+        self.X, self.y, self.Xt = X, y, Xt
+        self.cache: dict = {}
+        self.prev = None
+        self.integral = np.zeros(len(Xt))
+        self.coupling_max = 0.0  # C13: max_t max_x |f_t(x) − g_t(x)|
+        self.c12 = []  # (t, ‖f(t) − ĝ(t)‖)
+
+    def __call__(self, st) -> None:
+        net = st.net
+        eqt = theory.solve_equilibrium(net, self.Xt, Z0=self.cache.get("Z"), rtol=1e-11)
+        adt = theory.solve_adjoint(net, eqt, W0=self.cache.get("W"), rtol=1e-11)
+        self.cache["Z"], self.cache["W"] = eqt.Z, adt.Wa
+        f_x = theory.output(net, eqt.Z)
+        r = st.f - self.y
+        K_xX = (net.gamma / net.m) ** 2 * ((adt.V.T @ st.adj.V) * (eqt.Z.T @ st.eq.Z))
+        Kr = K_xX @ r
+        if self.prev is None:  # t = 0: the linearised model is built from the initial quantities
+            self.H0, self.f0, self.f0_x, self.K0_xX = st.H, st.f.copy(), f_x.copy(), K_xX
+            self.eig = bounds.Eig(st.H)
+            self.r0 = self.y - st.f
+        else:
+            t0, Kr0 = self.prev
+            self.integral += 0.5 * (st.t - t0) * (Kr0 + Kr)  # trapezoid on the recorded steps
+        self.prev = (st.t, Kr)
+        g_x = bounds.g_t(self.f0_x, self.K0_xX, self.eig, self.r0, st.t)
+        self.coupling_max = max(self.coupling_max, float(np.abs(f_x - g_x).max()))
+        self.c12.append((st.t, float(np.linalg.norm(st.f - bounds.g_hat(self.eig, self.f0, self.y, st.t)))))
+        self.f_x = f_x
+
+
 def _compute(rule: str, m: int, seed: int, safety: float) -> Summary:
     net, X, y = problem(rule, m, seed)
-    res = gradient_flow(net, X, y, rtol=safety)
+    Xt = theory.normalize_rows(np.random.default_rng([seed, 99]).standard_normal((N_TEST, D)))
+    rec = _Section4(X, y, Xt)
+    res = gradient_flow(net, X, y, rtol=safety, on_step=rec)
     a = res.arrays()
     lam0, L0 = res.lambda0, a["loss"][0]
     r0 = float(np.sqrt(2 * L0))
@@ -115,6 +155,21 @@ def _compute(rule: str, m: int, seed: int, safety: float) -> Summary:
     }
     maxima = {k: float(a[k].max()) for k in ("dA_fro", "q_cert", "dH_op", "dz_max", "dz_rel_max", "dv_max", "flip_frac")}
     maxima["min_lambda_ratio"] = float(a["lam_min"].min() / lam0)
+    # C9: path-kernel residual f_T(x) − f_0(x) + ∫K_t(x, X)(f_t − y)dt on held-out x.
+    maxima["c9_residual"] = float(np.abs(rec.f_x - rec.f0_x + rec.integral).max())
+    maxima["c9_change"] = float(np.abs(rec.f_x - rec.f0_x).max())
+    # C13: sup over held-out x and recorded t of |f_t(x) − g_t(x)|.
+    maxima["c13_coupling"] = rec.coupling_max
+    # C12 (23): ‖f(t) − ĝ(t)‖ ≤ (2/λ₀)·sup_s‖H(s) − H(0)‖₂·‖f(0) − y‖·(e^{−λ₀t/2} − e^{−λ₀t}), checked on
+    # the part of the path where the lemma's hypothesis (a) λ_min(H(s)) ≥ λ₀/2 holds.
+    ok_a = np.cumprod(a["lam_min"] >= lam0 / 2).astype(bool)
+    supH = float(a["dH_op"].max())
+    tt = np.array([t for t, _ in rec.c12])
+    dev = np.array([d for _, d in rec.c12])
+    b23 = 2 / lam0 * supH * r0 * (np.exp(-lam0 * tt / 2) - np.exp(-lam0 * tt))
+    sel = ok_a & (tt > 0) & (dev > 0)
+    margins["c12_coupling"] = float(np.min(b23[sel] / dev[sel])) if sel.any() else float("inf")
+    maxima["c12_max_dev"] = float(dev.max())
     maxima["final_loss_ratio"] = float(a["loss"][-1] / L0)
     series = {"t": _downsample(a["t"] * lam0), "loss": _downsample(a["loss"] / L0),
               "bound": _downsample(bound / L0), "lam_ratio": _downsample(a["lam_min"] / lam0)}
