@@ -50,7 +50,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("C13", "Lemma 4.4, eq. (24)", "paper", "Uniform coupling on the sphere",
           "sup_{‖x‖=1}|f_t(x)−g_t(x)| → 0 as m → ∞ uniformly in t.", True),
     Claim("C14", "Theorem 4.1, eq. (20)", "paper/derived", "Generalisation bound",
-          "test loss ≤ train loss + 2ρ√(rᵀH(0)⁻¹r·trH(0))/n + 3√(log(2/δ)/(2n)) + o_m(1).", False),
+          "test loss ≤ train loss + 2ρ√(rᵀH(0)⁻¹r·trH(0))/n + 3√(log(2/δ)/(2n)) + o_m(1).", True),
     Claim("C15", "Section 5.1, eqs. (26)-(27)", "suspect", "Half-normal initialisation",
           "A(0) ≥ 0 gives D = I, Neumann closed forms and λ_min(H(0)) ≥ γ²/(1+γ₀)⁴·λ_min(ΦᵀΦ/m); "
           "the unit-variance scale is not well posed.", True),

@@ -9,8 +9,7 @@ import theory
 
 from . import _tol
 from ._solved import aux_rng, solved
-from .harness import (INCONCLUSIVE, REFUTED, VERIFIED, Outcome, Result, experiment, margin_le,
-                      property_check, verify)
+from .harness import INCONCLUSIVE, REFUTED, VERIFIED, Outcome, Result, experiment, margin_le, property_check, verify
 from .strategies import build, specs
 
 STRAT = specs()

@@ -18,7 +18,7 @@ import pytest
 
 from . import _flows
 from ._stats import cp_interval, cp_lower_one_sided, cp_upper_one_sided
-from .harness import INCONCLUSIVE, VERIFIED, Outcome, Result, experiment, property_check, verify
+from .harness import INCONCLUSIVE, REFUTED, VERIFIED, Outcome, Result, experiment, property_check, verify
 from .strategies import specs
 
 CONCLUSIONS = ("a_lambda_min", "b_dA_fro", "c_contraction", "d_loss")  # c12_coupling belongs to C12
@@ -124,8 +124,9 @@ FLOW_SPECS = specs(min_m=8, max_m=48, max_n=6, max_d=4, gamma0=None, schemes=("g
 
 
 def _flow_claim(spec, which: str) -> Outcome:
-    from .strategies import build
     from theory.flow import gradient_flow
+
+    from .strategies import build
 
     net, X, y = build(spec)
     if len(np.unique(np.round(X, 12), axis=0)) < len(X):

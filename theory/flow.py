@@ -29,7 +29,6 @@ from .errors import IntegrationError, NonContractiveError
 from .gram import gram, lambda0, lambda_min
 from .model import Network, spectral_norm
 
-
 #: Above this the cheap certificate γ(‖A(0)‖₂ + ‖ΔA‖_F)/√m is replaced by the measured
 #: γ‖A(t)‖₂/√m: the a-posteriori factor q/(1−q) of a loose certificate near 1 would make the
 #: equilibrium solves stall on a useless error bound.
