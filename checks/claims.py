@@ -61,7 +61,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("C18", "Section 5.2", "paper/derived", "Diagonal initialisation",
           "z_r = φ(w_rᵀx)/(1−γa_r/√m); H(0) → γ²K⁰∘K^∞ at Hoeffding rate.", True),
     Claim("C19", "beyond the paper", "derived", "Infinite-width H(0) under Gaussian init",
-          "H(0) → γ²Σ*∘Ė/(1−γ²Ė).", False),
+          "H(0) → γ²Σ*∘Ė/(1−γ²Ė).", True),
 )
 
 BY_ID = {c.id: c for c in CLAIMS}
