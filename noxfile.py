@@ -45,7 +45,14 @@ def report(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks (ratios within one run) to reports/bench.json. Example: nox -s bench"""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/bench.py", env=BLAS_ONE_THREAD)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """Static checks with ruff. Example: nox -s lint"""
     session.install("ruff>=0.5")
-    session.run("ruff", "check", "theory", "checks", "reports", "conftest.py", "noxfile.py")
+    session.run("ruff", "check", "theory", "checks", "reports", "benchmarks", "conftest.py", "noxfile.py")

@@ -47,8 +47,10 @@ def render(data: dict) -> str:
     claims = data["claims"]
     counts = {k: sum(c["verdict"] == k for c in claims) for k in BADGE}
     findings = [c for c in claims if c["verdict"] in ("REFUTED", "INCONCLUSIVE")]
+    bench_path = HERE / "bench.json"
+    bench = json.loads(bench_path.read_text(encoding="utf-8")) if bench_path.exists() else None
     return env.get_template("index.html.j2").render(
-        run=data["run"], claims=claims, counts=counts, findings=findings, badge=BADGE, figures=figures,
+        run=data["run"], claims=claims, counts=counts, findings=findings, badge=BADGE, figures=figures, bench=bench,
     )
 
 
