@@ -45,6 +45,19 @@ def report(session: nox.Session) -> None:
 
 
 @nox.session
+def determinism(session: nox.Session) -> None:
+    """Same seeds, same verification.json (timings aside) with -n 0 and -n 2.
+    Example: nox -s determinism -- -k "c01 or c02" """
+    session.install("-e", ".[test]")
+    sel = session.posargs or ["-k", "not c06 and not c07 and not c09 and not c19"]
+    env = _profile("ci")
+    session.run("pytest", "-q", "-p", "no:xdist", *sel, env=env)
+    session.run("python", "-c", "import shutil; shutil.copy('reports/verification.json', 'reports/.verification-n0.json')")
+    session.run("pytest", "-q", "-n", "2", *sel, env=env)
+    session.run("python", "tools/compare_verification.py", "reports/.verification-n0.json", "reports/verification.json")
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks (ratios within one run) to reports/bench.json. Example: nox -s bench"""
     session.install("-e", ".")
@@ -55,4 +68,4 @@ def bench(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """Static checks with ruff. Example: nox -s lint"""
     session.install("ruff>=0.5")
-    session.run("ruff", "check", "theory", "checks", "reports", "benchmarks", "conftest.py", "noxfile.py")
+    session.run("ruff", "check", "theory", "checks", "reports", "benchmarks", "tools", "conftest.py", "noxfile.py")
