@@ -37,7 +37,7 @@ def fd_along(net: theory.Network, X: np.ndarray, Delta: np.ndarray, base_pattern
     d_norm = theory.spectral_norm(Delta)
     h = _tol.H_FD
     for halving in range(_tol.FD_MAX_HALVINGS + 1):
-        vals = {}
+        vals, scales = {}, {}
         ok = True
         for k in (1.0, -1.0, 0.5, -0.5):
             step = k * h * unit_step
@@ -50,11 +50,14 @@ def fd_along(net: theory.Network, X: np.ndarray, Delta: np.ndarray, base_pattern
                 ok = False
                 break
             vals[k] = theory.output(pert, eq.Z)
+            # f = uᵀz/√m is a sum of m terms: its rounding (and the solver's error, relative to ‖z‖)
+            # scale with ‖z‖ ≥ |u|ᵀ|z|/√m, not with |f|, which can cancel to ~0 (u_1 z_1 ≈ −u_2 z_2).
+            scales[k] = np.linalg.norm(eq.Z, axis=0)
         if ok:
             hh = h * unit_step
             d_h = (vals[1.0] - vals[-1.0]) / (2 * hh)
             d_h2 = (vals[0.5] - vals[-0.5]) / hh
-            f_scale = max(np.abs(v).max() for v in vals.values())
+            f_scale = np.max([scales[k] for k in scales], axis=0)
             allowed = _tol.fd_allowed(d_h, d_h2, f_scale, hh, _tol.SOLVE_RTOL)
             return FDResult((4 * d_h2 - d_h) / 3, allowed, hh, halving)
         h /= 2

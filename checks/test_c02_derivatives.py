@@ -110,9 +110,15 @@ def _mp(spec, variant) -> Outcome:
         if not np.array_equal(r["P"] > 0, s.eq.D[:, i]):
             return Outcome(np.nan, discarded="float64 and 50-digit patterns differ (pre-activation at a kink)")
         grad = scale * np.outer(V[:, i], s.eq.Z[:, i])
-        errs = {"z": (rel_error(s.eq.Z[:, i], r["z"]), tol),
-                "v": (rel_error(V[:, i], r["v"]), tol),
-                "grad": (rel_error(grad, r["grad"]), 2 * tol + _tol.EPS),  # product of two factors
+        # The solvers guarantee an error ≤ SOLVE_RTOL·max(‖z‖, ‖φ(Wx)‖) (resp. max(‖w‖, ‖u‖) for the
+        # adjoint, of which v = D∘w keeps only some entries): relative to ‖z‖ and ‖v‖ that is
+        # SOLVE_RTOL times the ratio of the solve's scale to the compared vector's norm.
+        zn, vn = np.linalg.norm(r["z"]), np.linalg.norm(r["v"])
+        tz = tol + _tol.solve_rel(zn, np.linalg.norm(s.eq.B[:, i]))
+        tv = tol + _tol.solve_rel(vn, max(np.linalg.norm(s.adj.Wa[:, i]), np.sqrt(net.m)))
+        errs = {"z": (rel_error(s.eq.Z[:, i], r["z"]), tz),
+                "v": (rel_error(V[:, i], r["v"]), tv),
+                "grad": (rel_error(grad, r["grad"]), tz + tv + _tol.EPS),  # product of two factors
                 "Q": (rel_error(Q[i], r["Q"]), (net.m + 2) * _tol.EPS * kappa)}
         for k, (e, t) in errs.items():
             mg = t / e if e > 0 else np.inf

@@ -47,19 +47,21 @@ def _closed_forms(spec, drop_D_claim: bool = False) -> Outcome:
     tol = _tol.rounding(net.m, net.q) * (1 + net.q) / (1 - net.q)  # explicit inverse: κ ≤ (1+q)/(1−q)
     mg = {}
     mg["D_is_I"] = 1.0 if s.eq.D[:, live].all() else 0.0
-    mg["z_closed"] = tol / max(rel_error(s.eq.Z, Q @ B), 1e-300)
+    tz = tol + _tol.solve_rel(np.linalg.norm(s.eq.Z), np.linalg.norm(B))
+    mg["z_closed"] = tz / max(rel_error(s.eq.Z, Q @ B), 1e-300)
     v_closed = np.repeat((Q.T @ net.u)[:, None], s.eq.n, axis=1)
-    mg["v_closed"] = tol / max(rel_error(s.adj.V[:, live], v_closed[:, live]), 1e-300)
+    tv = tol + _tol.solve_rel(np.linalg.norm(s.adj.V[:, live]), np.linalg.norm(s.adj.Wa[:, live]))
+    mg["v_closed"] = tv / max(rel_error(s.adj.V[:, live], v_closed[:, live]), 1e-300)
     H = theory.gram(net, s.eq, s.adj.V)
     H_closed = (net.gamma / net.m) ** 2 * np.sum((Q.T @ net.u) ** 2) * (B.T @ Q.T @ Q @ B)
-    mg["H_closed"] = 4 * tol / max(rel_error(H, H_closed), 1e-300)
+    mg["H_closed"] = 4 * (tz + tv) / max(rel_error(H, H_closed), 1e-300)
     # Neumann partial sums: ‖Σ_{k≤K}(sA)^k b − z‖ ≤ q^{K+1}/(1−q)·‖b‖ for every K.
     S, term, worst = np.zeros_like(B), B.copy(), np.inf
     bn = np.linalg.norm(B, axis=0)
     for K in range(60):
         S += term
         err = np.linalg.norm(S - s.eq.Z, axis=0)
-        allowed = net.q ** (K + 1) / (1 - net.q) * bn + tol * np.linalg.norm(s.eq.Z, axis=0)
+        allowed = net.q ** (K + 1) / (1 - net.q) * bn + tz * np.maximum(np.linalg.norm(s.eq.Z, axis=0), bn)
         worst = min(worst, float(np.min(np.where(err > 0, allowed / np.where(err > 0, err, 1), np.inf))))
         term = net.s * (net.A @ term)
     mg["neumann"] = worst

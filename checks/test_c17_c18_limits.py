@@ -91,9 +91,14 @@ def _diag_closed(spec, sign: float) -> Outcome:
     z = np.maximum(Wx, 0) / (1 - sign * net.s * a)
     Dm = (Wx > 0).astype(float)
     v = Dm * net.u[:, None] / (1 - sign * net.s * a * Dm)
-    tol = _tol.rounding(net.m, net.q)
-    e = max(rel_error(s.eq.Z, z), rel_error(s.adj.V, v))
-    return Outcome(tol / e if e > 0 else np.inf, {"rel_err": e, "allowed": tol, "q": net.q})
+    r = _tol.rounding(net.m, net.q)
+    zn, vn = np.linalg.norm(z), np.linalg.norm(v)
+    tz = r + _tol.solve_rel(zn, np.linalg.norm(s.eq.B))
+    tv = r + _tol.solve_rel(vn, max(np.linalg.norm(s.adj.Wa), np.sqrt(net.m * s.eq.n)))
+    mz = tz / rel_error(s.eq.Z, z) if rel_error(s.eq.Z, z) > 0 else np.inf
+    mv = tv / rel_error(s.adj.V, v) if rel_error(s.adj.V, v) > 0 else np.inf
+    return Outcome(float(min(mz, mv)), {"rel_err_z": rel_error(s.eq.Z, z), "rel_err_v": rel_error(s.adj.V, v),
+                                        "allowed_z": tz, "allowed_v": tv, "q": net.q})
 
 
 @property_check("C18", DIAG, statement="Diagonal A(0): z_r = φ(w_rᵀx)/(1 − γa_r/√m) and "

@@ -18,7 +18,7 @@ from .harness import Result, experiment, verify
 
 N, D, GAMMA, NODES = 5, 4, 0.45, 48
 WIDTHS: dict = {}
-DEFAULT_WIDTHS, SEEDS = (250, 500, 1000, 2000, 4000), {"thorough": 12}
+DEFAULT_WIDTHS, SEEDS = (256, 512, 1024, 2048, 4096), {"thorough": 12}
 
 
 @lru_cache(maxsize=4)
