@@ -31,7 +31,7 @@ SAFETY = 0.25
 DECISION_M, DECISION_SEEDS, DELTA = 256, 30, 0.1
 
 PLANS = {
-    "dev": {"widths": (64, 128, 256), "seeds": (6, 6, DECISION_SEEDS)},
+    "dev": {"widths": (64, 128, 256), "seeds": (10, 10, DECISION_SEEDS)},  # = ci: same verdicts
     "ci": {"widths": (64, 128, 256), "seeds": (10, 10, DECISION_SEEDS)},
     "thorough": {"widths": (64, 128, 256, 512, 1024, 2048, 4096), "seeds": (50, 50, 50, 30, 10, 2, 1)},
 }
