@@ -224,3 +224,12 @@ def margin_ge(observed: float, bound: float, slack: float = 0.0) -> float:
     if bound <= 0.0:
         return math.inf if observed + slack >= bound else 0.0
     return (observed + slack) / bound
+
+
+def ratio_margin(allowed, err) -> float:
+    """min over entries of allowed/err, with +inf where err = 0 (an exact match always holds)."""
+    import numpy as np
+
+    allowed, err = np.broadcast_arrays(np.asarray(allowed, float), np.asarray(err, float))
+    pos = err > 0
+    return float(np.min(np.where(pos, allowed / np.where(pos, err, 1.0), np.inf), initial=np.inf))

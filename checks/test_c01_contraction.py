@@ -9,7 +9,18 @@ import theory
 
 from . import _tol
 from ._solved import aux_rng, solved
-from .harness import INCONCLUSIVE, REFUTED, VERIFIED, Outcome, Result, experiment, margin_le, property_check, verify
+from .harness import (
+    INCONCLUSIVE,
+    REFUTED,
+    VERIFIED,
+    Outcome,
+    Result,
+    experiment,
+    margin_le,
+    property_check,
+    ratio_margin,
+    verify,
+)
 from .strategies import build, specs
 
 STRAT = specs()
@@ -33,8 +44,7 @@ def _unique(spec, A_scale: float) -> Outcome:
     # map carry relative rounding ≤ rounding(m, q) (the bound can be attained: m = 1).
     r = _tol.rounding(net.m, net.q)
     allowed = (a.error_bound + b.error_bound) * (1 + r) + r * scale
-    margins = np.where(gap > 0, allowed / np.where(gap > 0, gap, 1.0), np.inf)
-    return Outcome(float(margins.min()), {"max_gap": float(gap.max()), "q": net.q,
+    return Outcome(ratio_margin(allowed, gap), {"max_gap": float(gap.max()), "q": net.q,
                                           "iterations": (a.iterations, b.iterations)})
 
 

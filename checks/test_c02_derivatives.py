@@ -20,7 +20,7 @@ from . import _tol
 from ._assert import rel_error
 from ._fd import fd_along
 from ._solved import aux_rng, solved
-from .harness import Outcome, property_check, verify
+from .harness import Outcome, property_check, ratio_margin, verify
 from .strategies import specs, tiny_specs
 
 STRAT = specs(max_m=32)
@@ -66,8 +66,7 @@ def _fd(spec, variant) -> Outcome:
     V, scale = variant(s)
     g = scale * np.einsum("ij,ij->j", V, Delta @ s.eq.Z)
     err = np.abs(g - fd.derivative)
-    margins = np.where(err > 0, fd.allowed / np.where(err > 0, err, 1.0), np.inf)
-    return Outcome(float(margins.min()), {"max_abs_err": float(err.max()), "rel_err": rel_error(g, fd.derivative),
+    return Outcome(ratio_margin(fd.allowed, err), {"max_abs_err": float(err.max()), "rel_err": rel_error(g, fd.derivative),
                                           "h": fd.h, "halvings": fd.halvings, "q": s.net.q})
 
 

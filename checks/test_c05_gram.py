@@ -12,7 +12,7 @@ from . import _tol
 from ._assert import rel_error
 from ._fd import fd_along
 from ._solved import solved
-from .harness import Outcome, margin_ge, property_check, verify
+from .harness import Outcome, margin_ge, property_check, ratio_margin, verify
 from .strategies import specs, tiny_specs
 
 
@@ -72,8 +72,7 @@ def _velocity(spec, H_fn) -> Outcome:
         return Outcome(np.nan, discarded="every step crossed a ReLU kink")
     pred = -H_fn(s) @ r
     err = np.abs(pred - fd.derivative)
-    margins = np.where(err > 0, fd.allowed / np.where(err > 0, err, 1.0), np.inf)
-    return Outcome(float(margins.min()), {"rel_err": rel_error(pred, fd.derivative), "h": fd.h, "q": s.net.q})
+    return Outcome(ratio_margin(fd.allowed, err), {"rel_err": rel_error(pred, fd.derivative), "h": fd.h, "q": s.net.q})
 
 
 @property_check("C5", specs(max_m=32), statement="(7)-(9): the rate of change of f along the gradient "

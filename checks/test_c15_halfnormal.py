@@ -18,7 +18,7 @@ import theory
 from . import _tol
 from ._assert import rel_error
 from ._stats import slope_ci
-from .harness import REFUTED, VERIFIED, Outcome, Result, experiment, property_check, verify
+from .harness import REFUTED, VERIFIED, Outcome, Result, experiment, property_check, ratio_margin, verify
 from .strategies import Spec
 
 STRAT = st.builds(Spec, m=st.integers(1, 48), n=st.integers(1, 6), d=st.integers(2, 5),
@@ -62,7 +62,7 @@ def _closed_forms(spec, drop_D_claim: bool = False) -> Outcome:
         S += term
         err = np.linalg.norm(S - s.eq.Z, axis=0)
         allowed = net.q ** (K + 1) / (1 - net.q) * bn + tz * np.maximum(np.linalg.norm(s.eq.Z, axis=0), bn)
-        worst = min(worst, float(np.min(np.where(err > 0, allowed / np.where(err > 0, err, 1), np.inf))))
+        worst = min(worst, ratio_margin(allowed, err))
         term = net.s * (net.A @ term)
     mg["neumann"] = worst
     key = min(mg, key=mg.get)

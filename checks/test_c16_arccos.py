@@ -13,7 +13,7 @@ from theory import kernels
 
 from . import _sweeps, _tol
 from ._stats import cp_lower_one_sided, cp_upper_one_sided
-from .harness import INCONCLUSIVE, REFUTED, VERIFIED, Outcome, Result, experiment, property_check, verify
+from .harness import INCONCLUSIVE, REFUTED, VERIFIED, Outcome, Result, experiment, property_check, ratio_margin, verify
 from .strategies import specs
 
 STRAT = specs(max_m=2, max_n=6, max_d=5, schemes=("gaussian",), phis=("relu",))
@@ -33,7 +33,7 @@ def _mc_kernel(spec, kernel_fn) -> Outcome:
     z = stats.norm.ppf(1 - 0.5e-3 / k)
     allowed = z * sd / np.sqrt(MC_DRAWS) + 10 * _tol.EPS
     err = np.abs(kernel_fn(X) - est)
-    mg = float(np.min(np.where(err > 0, allowed / np.where(err > 0, err, 1), np.inf)))
+    mg = ratio_margin(allowed, err)
     return Outcome(mg, {"max_err": float(err.max()), "z": float(z), "draws": MC_DRAWS})
 
 
