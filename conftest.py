@@ -28,6 +28,31 @@ def _is_controller(config) -> bool:
     return not hasattr(config, "workerinput")
 
 
+def pytest_addoption(parser):
+    parser.addoption("--claim-progress", action="store_true", default=False,
+                     help="print one line per finished check: claim, check, verdict, seconds, checks done so far")
+
+
+_tail = None
+_done = 0
+
+
+def pytest_runtest_logreport(report):
+    """Per-check progress lines (controller only, also under xdist): read from the evidence spool."""
+    global _done
+    if _tail is None or report.when != "teardown":
+        return
+    tr = _config.pluginmanager.get_plugin("terminalreporter")
+    for e in _tail.new_entries():
+        _done += 1
+        role = f" (control of {e['control_of']})" if e.get("control_of") else ""
+        ok = "" if e["verdict"] == e.get("expected") else f"  ≠ record {e.get('expected')}"
+        secs = e.get("timing", {}).get("seconds") if isinstance(e.get("timing"), dict) else None
+        took = f" {secs:.1f}s" if isinstance(secs, (int, float)) else ""
+        tr.ensure_newline()
+        tr.write_line(f"[{_done:3d}] {e['claim']:>3} {e['name']}{role}: {e['verdict']}{ok}{took}")
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: long-running sweep or high-precision check (thorough profile)")
     try:
@@ -36,14 +61,17 @@ def pytest_configure(config):
         threadpool_limits(1)
     except ImportError:  # pragma: no cover - threadpoolctl is a test dependency
         pass
-    if _is_controller(config):
+    if _is_controller(config) and os.environ.get("IMPLICIT_NO_EVIDENCE") != "1":
         from checks import evidence
 
         evidence.reset()
+        if config.getoption("--claim-progress"):
+            global _tail, _config
+            _tail, _config = evidence.SpoolTail(), config
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if not _is_controller(session.config):
+    if not _is_controller(session.config) or os.environ.get("IMPLICIT_NO_EVIDENCE") == "1":
         return
     from checks import evidence, report_data
 

@@ -28,7 +28,7 @@ def tests(session: nox.Session) -> None:
 def thorough(session: nox.Session) -> None:
     """Every check under the 'thorough' profile (1000 examples each, full sweeps). Example: nox -s thorough"""
     session.install("-e", ".[test]")
-    session.run("pytest", "-n", "auto", *session.posargs, env=_profile("thorough"))
+    session.run("pytest", "-n", "auto", "--claim-progress", *session.posargs, env=_profile("thorough"))
 
 
 @nox.session
@@ -40,8 +40,19 @@ def report(session: nox.Session) -> None:
     quick = "quick" in session.posargs
     profile = "ci" if quick else "thorough"
     # The report records failures as verdicts; a failing test is still shown, so do not stop here.
-    session.run("pytest", "-n", "auto", "-q", success_codes=[0, 1], env=_profile(profile))
+    session.run("pytest", "-n", "auto", "-q", "--claim-progress", success_codes=[0, 1], env=_profile(profile))
     session.run("python", "-m", "reports.render")
+
+
+@nox.session
+def browser(session: nox.Session) -> None:
+    """Render reports/index.html from reports/verification.json and test it in headless Chromium
+    (console errors, every claim, every figure a rendered SVG; screenshot to reports/screenshot.png).
+    Needs Debian's chromium (apt-get install chromium). Example: nox -s browser"""
+    session.install("-e", ".[test,report,browser]")
+    session.run("python", "-m", "reports.render")
+    env = {"IMPLICIT_NO_EVIDENCE": "1", "IMPLICIT_REQUIRE_BROWSER": os.environ.get("IMPLICIT_REQUIRE_BROWSER", "0")}
+    session.run("pytest", "-p", "no:xdist", "-q", "reports/tests", env=env)
 
 
 @nox.session

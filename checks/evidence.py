@@ -61,3 +61,21 @@ def load_spool() -> list[dict]:
         with open(p, encoding="utf-8") as fh:
             out.extend(json.loads(line) for line in fh if line.strip())
     return out
+
+
+class SpoolTail:
+    """Follows the spool files as workers append to them (for progress lines on the controller)."""
+
+    def __init__(self) -> None:
+        self.offsets: dict[Path, int] = {}
+
+    def new_entries(self) -> list[dict]:
+        out: list[dict] = []
+        for p in sorted(SPOOL.glob("*.jsonl")):
+            with open(p, encoding="utf-8") as fh:
+                fh.seek(self.offsets.get(p, 0))
+                chunk = fh.read()
+            complete = chunk[: chunk.rfind("\n") + 1]  # a line still being written waits for the next call
+            self.offsets[p] = self.offsets.get(p, 0) + len(complete.encode("utf-8"))
+            out.extend(json.loads(line) for line in complete.splitlines() if line.strip())
+        return out

@@ -123,6 +123,10 @@ def run(name: str) -> Result:
     if check.kind == "experiment":
         res = check.fn(profile_budget())
         res.name, res.claim, res.control_of, res.statement = name, check.claim, check.control_of, check.statement
+        if res.counterexample is not None and not res.counterexample.get("replay"):
+            # experiments are deterministic functions of the profile: rerunning the check replays it
+            profile = settings.get_current_profile_name()
+            res.counterexample["replay"] = f"IMPLICIT_HYPOTHESIS_PROFILE={profile} python -m checks.replay {name}"
         return res
     budget = profile_budget() if check.max_examples is None else min(check.max_examples, profile_budget())
     stats = {"used": 0, "discarded": 0, "worst": math.inf, "worst_numbers": {}, "reasons": {}}

@@ -1,4 +1,5 @@
-"""Replay one example of a check: ``python -m checks.replay CHECK_NAME '{json spec}'``.
+"""Replay one example of a check: ``python -m checks.replay CHECK_NAME '{json spec}'``,
+or rerun an experiment (deterministic under the loaded profile): ``python -m checks.replay CHECK_NAME``.
 
 Prints the margin (≥ 1 means the claim holds on that example) and every measured number.
 """
@@ -23,12 +24,25 @@ def load_all() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
+    if len(argv) not in (1, 2):
         print(__doc__)
         return 2
     load_all()
-    name, payload = argv
+    name = argv[0]
+    if name not in harness.REGISTRY:
+        print(f"unknown check {name!r}; known: {', '.join(sorted(harness.REGISTRY))}")
+        return 2
     check = harness.REGISTRY[name]
+    if check.kind == "experiment":
+        res = harness.run(name)
+        print(f"{name} [{check.claim}] {check.statement}")
+        print(f"verdict: {res.verdict}  examples: {res.examples}  worst margin: {res.worst_margin!r}")
+        print(json.dumps(res.evidence, indent=1, default=str, ensure_ascii=False))
+        return 0
+    if len(argv) != 2:
+        print(f"{name} is a property check: give the spec as JSON (see the report's replay line)")
+        return 2
+    payload = argv[1]
     spec = Spec(**json.loads(payload))
     out = check.fn(spec)
     print(f"{name} [{check.claim}] {check.statement}")
