@@ -57,15 +57,47 @@ def browser(session: nox.Session) -> None:
 
 @nox.session
 def determinism(session: nox.Session) -> None:
-    """Same seeds, same verification.json (timings aside) with -n 0 and -n 2.
+    """Same seeds, same verification.json (timings aside) with -n 0, -n 2 and a random test order.
     Example: nox -s determinism -- -k "c01 or c02" """
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test]", "pytest-randomly>=3.15")
     sel = session.posargs or ["-k", "not c06 and not c07 and not c09 and not c19"]
     env = _profile("ci")
-    session.run("pytest", "-q", "-p", "no:xdist", *sel, env=env)
+    session.run("pytest", "-q", "-p", "no:xdist", "-p", "no:randomly", *sel, env=env)
     session.run("python", "-c", "import shutil; shutil.copy('reports/verification.json', 'reports/.verification-n0.json')")
-    session.run("pytest", "-q", "-n", "2", *sel, env=env)
+    session.run("pytest", "-q", "-n", "2", "-p", "no:randomly", *sel, env=env)
     session.run("python", "tools/compare_verification.py", "reports/.verification-n0.json", "reports/verification.json")
+    session.run("pytest", "-q", "-n", "2", "-p", "randomly", "--randomly-seed=20261125", *sel, env=env)
+    session.run("python", "tools/compare_verification.py", "reports/.verification-n0.json", "reports/verification.json")
+
+
+@nox.session
+def flaky(session: nox.Session) -> None:
+    """The default suite N times (default 10) in random test order (pytest-randomly, seeds 1..N);
+    any failure fails the session, and every run's verification.json must equal the first's.
+    Example: nox -s flaky            nox -s flaky -- 3 -k c05"""
+    session.install("-e", ".[test]", "pytest-randomly>=3.15")
+    args = list(session.posargs)
+    runs = int(args.pop(0)) if args and args[0].isdigit() else 10
+    env = _profile("dev")
+    first = "reports/.verification-flaky-first.json"
+    for k in range(1, runs + 1):
+        session.log(f"flaky: run {k} of {runs} (random order, --randomly-seed={k})")
+        session.run("pytest", "-q", "-n", "2", "-p", "randomly", f"--randomly-seed={k}", *args, env=env)
+        if k == 1:
+            session.run("python", "-c", f"import shutil; shutil.copy('reports/verification.json', '{first}')")
+        else:
+            session.run("python", "tools/compare_verification.py", first, "reports/verification.json")
+
+
+@nox.session
+def mutants(session: nox.Session) -> None:
+    """Mutation testing of theory/ with mutmut against the checks (config in pyproject.toml);
+    writes reports/mutants.json (kill rate, survivors) for the report.
+    Example: nox -s mutants            nox -s mutants -- "theory.gram*"   (only those mutants)"""
+    session.install("-e", ".[test]", "mutmut>=3.3")
+    env = {**_profile("dev"), "IMPLICIT_NO_FLOW_CACHE": "1", "IMPLICIT_NO_EVIDENCE": "1"}
+    session.run("mutmut", "run", "--max-children", "2", *session.posargs, env=env, success_codes=[0, 1])
+    session.run("python", "tools/mutants_summary.py", env=env)
 
 
 @nox.session

@@ -49,8 +49,10 @@ def render(data: dict) -> str:
     findings = [c for c in claims if c["verdict"] in ("REFUTED", "INCONCLUSIVE")]
     bench_path = HERE / "bench.json"
     bench = json.loads(bench_path.read_text(encoding="utf-8")) if bench_path.exists() else None
+    mutants_path = HERE / "mutants.json"
+    mutants = json.loads(mutants_path.read_text(encoding="utf-8")) if mutants_path.exists() else None
     return env.get_template("index.html.j2").render(
-        run=data["run"], claims=claims, counts=counts, findings=findings, badge=BADGE, figures=figures, bench=bench,
+        run=data["run"], claims=claims, counts=counts, findings=findings, badge=BADGE, figures=figures, bench=bench, mutants=mutants,
     )
 
 

@@ -35,6 +35,7 @@ from .model import (
     gamma_from_rule,
     init_A,
     init_network,
+    init_network_zero_output,
     make_data,
     normalize_rows,
     phi_fn,
@@ -49,5 +50,6 @@ __all__ = [
     "SingularGramError", "TheoryError",
     "gram", "gram_explicit", "lambda0", "lambda_min",
     "GAMMA_RULES", "PHIS", "SCHEMES", "Network", "gamma_from_rule", "init_A",
-    "init_network", "make_data", "normalize_rows", "phi_fn", "spectral_norm",
+    "init_network",
+    "init_network_zero_output", "make_data", "normalize_rows", "phi_fn", "spectral_norm",
 ]

@@ -193,6 +193,33 @@ def init_network(
     return Network(A=A, W=W, u=u, gamma=gamma, phi=phi, gamma0=declared)
 
 
+def init_network_zero_output(
+    m: int,
+    d: int,
+    *,
+    scheme: str = "gaussian",
+    gamma0: float = 0.5,
+    gamma_rule: str = "gamma0/2c",
+    phi: str = "relu",
+    rng: np.random.Generator,
+) -> Network:
+    """A start with f(0) ≡ 0 at every input (the "closer to y" start of the initialisation
+    comparison): draw (A₁, W₁, u₁) for width m/2 as in :func:`init_network`, then mirror them,
+    A(0) = diag(A₁, A₁), W = [W₁; W₁], u = [u₁; −u₁].  Both halves see the same input and the
+    same block, so z = [z₁; z₁] and uᵀz = 0 exactly.  γ follows ``gamma_rule`` for the mirrored A
+    (its spectral norm equals ‖A₁‖₂).  Requires even m."""
+    if m < 2 or m % 2:
+        raise InputError(f"the mirrored (zero-output) start needs an even width m ≥ 2, got {m}")
+    half = init_network(m // 2, d, scheme=scheme, gamma0=gamma0, gamma_rule=gamma_rule, phi=phi, rng=rng)
+    A = np.zeros((m, m))
+    A[: m // 2, : m // 2] = half.A
+    A[m // 2:, m // 2:] = half.A
+    W = np.vstack([half.W, half.W])
+    u = np.concatenate([half.u, -half.u])
+    gamma = gamma_from_rule(A, gamma0, gamma_rule)
+    return Network(A=A, W=W, u=u, gamma=gamma, phi=phi, gamma0=None if gamma_rule == "fixed" else gamma0)
+
+
 def normalize_rows(X: np.ndarray) -> np.ndarray:
     """Scale each row of X to unit Euclidean norm (rows must be non-zero)."""
     X = as_finite("X", X, ndim=2)
