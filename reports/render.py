@@ -37,6 +37,7 @@ def fmt(x, digits: int = 4) -> str:
 def render(data: dict) -> str:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html", "j2"]))
     env.filters["fmt"] = fmt
+    env.filters["dropkeys"] = lambda d, *keys: {k: v for k, v in d.items() if k not in keys} if isinstance(d, dict) else d
     figures = {}
     try:
         from . import figures as figmod
