@@ -46,6 +46,8 @@ def render(data: dict) -> str:
     except ImportError:  # matplotlib missing: the page still renders, without figures
         figures = {}
     claims = data["claims"]
+    for c in claims:  # wall time per claim: its checks and controls (summed over xdist workers)
+        c["seconds"] = sum(float((ch.get("timing") or {}).get("seconds") or 0.0) for ch in c.get("checks", []) + c.get("controls", []))
     counts = {k: sum(c["verdict"] == k for c in claims) for k in BADGE}
     findings = [c for c in claims if c["verdict"] in ("REFUTED", "INCONCLUSIVE")]
     bench_path = HERE / "bench.json"
