@@ -12,6 +12,8 @@ is beyond this machine's budget (the flow's stiffness λ_max/λ₀ exceeds 10⁵
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pytest
 from hypothesis import settings
@@ -91,32 +93,37 @@ def _runs() -> list[dict]:
     return out
 
 
-_CACHE: dict = {}
+@cache
+def _runs_for(profile: str) -> list[dict]:
+    return _runs()
 
 
 def runs() -> list[dict]:
-    key = settings.get_current_profile_name()
-    if key not in _CACHE:
-        _CACHE[key] = _runs()
-    return _CACHE[key]
+    return _runs_for(settings.get_current_profile_name())
+
+
+def _bound_verdict(rows: list[dict], bound_of, spec_keys: tuple[str, ...]) -> tuple[str, float, dict | None, int]:
+    """Per run: margin = bound / (lower Hoeffding bound on the test ramp loss).  "W.p. ≥ 1 − δ"
+    per run: VERIFIED with no violation, REFUTED when the violation rate exceeds δ with its
+    Clopper-Pearson upper bound, else INCONCLUSIVE."""
+    worst, cex, viol = np.inf, None, 0
+    for r in rows:
+        lhs = r["test_ramp"] - r["hoeffding_radius"]  # a lower confidence bound on the true test loss
+        mg = bound_of(r) / lhs if lhs > 0 else np.inf
+        viol += mg < 1
+        if mg < worst:
+            worst = mg
+            cex = {"spec": {k: r[k] for k in spec_keys}, "margin": mg, "numbers": r, "replay": ""}
+    p_hi = cp_upper_one_sided(viol, len(rows))
+    verdict = VERIFIED if viol == 0 else REFUTED if viol / len(rows) > DELTA and p_hi > DELTA else INCONCLUSIVE
+    return verdict, worst, cex if verdict == REFUTED else None, viol
 
 
 def _validity(drop_complexity: bool) -> Result:
     rows = runs()
-    worst, cex, holds = np.inf, None, 0
-    for r in rows:
-        bound = r["bound"] - (r["complexity"] if drop_complexity else 0.0)
-        lhs = r["test_ramp"] - r["hoeffding_radius"]  # a lower confidence bound on the true test loss
-        mg = bound / lhs if lhs > 0 else np.inf
-        holds += mg >= 1
-        if mg < worst:
-            worst = mg
-            cex = {"spec": {k: r[k] for k in ("pair", "seed", "noise", "m")}, "margin": mg, "numbers": r, "replay": ""}
-    # "w.p. ≥ 1 − δ" per run: the frequency of violations must stay compatible with δ.
-    viol = len(rows) - holds
-    p_hi = cp_upper_one_sided(viol, len(rows))
-    verdict = VERIFIED if viol == 0 else REFUTED if viol / len(rows) > DELTA and p_hi > DELTA else INCONCLUSIVE
-    return Result("", "", verdict, len(rows), worst, cex if verdict == REFUTED else None,
+    verdict, worst, cex, viol = _bound_verdict(
+        rows, lambda r: r["bound"] - (r["complexity"] if drop_complexity else 0.0), ("pair", "seed", "noise", "m"))
+    return Result("", "", verdict, len(rows), worst, cex,
                   {"violations": viol, "runs": len(rows), "vacuous_fraction": float(np.mean([r["bound"] > 1 for r in rows]))})
 
 
@@ -285,30 +292,20 @@ def _trained_runs() -> list[dict]:
     return out
 
 
-_TRAINED: dict = {}
+@cache
+def _trained_for(profile: str) -> list[dict]:
+    return _trained_runs()
 
 
 def trained_runs() -> list[dict]:
-    key = settings.get_current_profile_name()
-    if key not in _TRAINED:
-        _TRAINED[key] = _trained_runs()
-    return _TRAINED[key]
+    return _trained_for(settings.get_current_profile_name())
 
 
 def _trained(no_gap: bool) -> Result:
     rows = trained_runs()
-    worst, cex, viol = np.inf, None, 0
-    for r in rows:
-        bound = r["train_ramp"] if no_gap else r["bound"]
-        lhs = r["test_ramp"] - r["hoeffding_radius"]
-        mg = bound / lhs if lhs > 0 else np.inf
-        viol += mg < 1
-        if mg < worst:
-            worst = mg
-            cex = {"spec": {k: r[k] for k in ("pair", "noise", "m")}, "margin": mg, "numbers": r, "replay": ""}
-    p_hi = cp_upper_one_sided(viol, len(rows))
-    verdict = VERIFIED if viol == 0 else REFUTED if viol / len(rows) > DELTA and p_hi > DELTA else INCONCLUSIVE
-    return Result("", "", verdict, len(rows), worst, cex if verdict == REFUTED else None,
+    verdict, worst, cex, viol = _bound_verdict(rows, lambda r: r["train_ramp"] if no_gap else r["bound"],
+                                               ("pair", "noise", "m"))
+    return Result("", "", verdict, len(rows), worst, cex,
                   {"violations": viol, "runs": len(rows), "summary_table": [] if no_gap else rows})
 
 
