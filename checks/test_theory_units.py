@@ -1,0 +1,79 @@
+"""Unit tests of our reference code (not claims of the paper), added where mutation testing
+showed a behaviour no claim check pinned down: the mpmath mirror's outputs and its pattern
+repair, and the resolvability threshold of λ₀.  Tolerances: the mirror agrees with a float64
+solve to the float64 solve's own accuracy, (m + 2)·ε/(1 − q) relative (conditioning
+‖Q‖ ≤ 1/(1 − q)), taken here as 1e-12 for m ≤ 8, q ≤ 0.5."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import theory
+from theory import hp
+
+RTOL_MIRROR = 1e-12  # (m + 2)·ε/(1 − q) = 10 · 2.2e-16 / 0.5 ≈ 4.4e-15, with ample room for f's cancellation
+
+
+def _small(m=6, d=3, n=3, seed=0):
+    net = theory.init_network(m, d, gamma0=0.5, gamma_rule="gamma0/c", rng=np.random.default_rng(seed))
+    X, _ = theory.make_data(n, d, np.random.default_rng(seed + 1))
+    eq = theory.solve_equilibrium(net, X)
+    adj = theory.solve_adjoint(net, eq)
+    return net, X, eq, adj
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_hp_mirror_matches_float64_outputs(seed):
+    net, X, eq, adj = _small(seed=seed)
+    f = theory.output(net, eq.Z)
+    for i in range(X.shape[0]):
+        r = hp.solve_hp(net, X[i], eq.D[:, i]).as_float()
+        scale = max(1.0, float(np.linalg.norm(eq.Z[:, i])))
+        assert abs(r["f"] - f[i]) <= RTOL_MIRROR * scale, "f = uᵀz/√m differs"
+        np.testing.assert_allclose(r["z"], eq.Z[:, i], rtol=0, atol=RTOL_MIRROR * scale)
+        np.testing.assert_allclose(r["v"], adj.V[:, i], rtol=0, atol=RTOL_MIRROR * max(1.0, np.abs(adj.V).max()))
+        grad = (net.gamma / net.m) * np.outer(adj.V[:, i], eq.Z[:, i])
+        np.testing.assert_allclose(r["grad"], grad, rtol=0, atol=RTOL_MIRROR * max(1.0, np.abs(grad).max()))
+        assert r["P"][eq.D[:, i]].min() > 0 and (r["P"][~eq.D[:, i]] <= 0).all()
+
+
+def test_hp_mirror_repairs_a_wrong_starting_pattern():
+    net, X, eq, _ = _small(seed=2)
+    good = hp.solve_hp(net, X[0], eq.D[:, 0]).as_float()
+    wrong = hp.solve_hp(net, X[0], ~eq.D[:, 0]).as_float()  # every sign wrong at the start
+    np.testing.assert_allclose(wrong["z"], good["z"], rtol=0, atol=1e-30 + 1e-40)
+    assert wrong["f"] == good["f"]
+
+
+def test_hp_mirror_reports_precision_and_kink_distance():
+    net, X, eq, _ = _small(seed=3)
+    r = hp.solve_hp(net, X[0], eq.D[:, 0], dps=40)
+    assert r.dps == 40
+    assert r.min_abs_preact == pytest.approx(float(np.abs(eq.P[:, 0]).min()), rel=1e-12)
+
+
+def test_hp_mirror_refuses_large_widths():
+    net = theory.init_network(hp.MAX_M + 1, 2, rng=np.random.default_rng(0))
+    X, _ = theory.make_data(1, 2, np.random.default_rng(1))
+    with pytest.raises(theory.InputError, match=f"m ≤ {hp.MAX_M}"):
+        hp.solve_hp(net, X[0], np.ones(hp.MAX_M + 1, bool))
+    ok = theory.init_network(hp.MAX_M, 2, rng=np.random.default_rng(0))  # the boundary is allowed
+    eq = theory.solve_equilibrium(ok, X)
+    hp.solve_hp(ok, X[0], eq.D[:, 0], dps=20)
+
+
+@pytest.mark.parametrize("c", [1e-6, 1.0, 1e6])
+def test_lambda0_threshold_scales_with_the_spectral_norm(c):
+    """λ₀ is resolvable iff λ_min > n·ε·‖H‖₂, whatever the scale of H (not ‖H‖_F, not a constant)."""
+    n = 10
+    thr = n * np.finfo(float).eps * c
+    for lam_min, resolvable in ((0.5 * thr, False), (2.0 * thr, True)):
+        H = c * np.diag(np.r_[np.ones(n - 1), 0.0]) + lam_min * np.diag(np.r_[np.zeros(n - 1), 1.0])
+        # ‖H‖₂ = c while ‖H‖_F = 3c: a Frobenius threshold would call 2·thr unresolvable
+        if resolvable:
+            assert theory.lambda0(H) == pytest.approx(lam_min, rel=1e-6)
+        else:
+            with pytest.raises(theory.SingularGramError):
+                theory.lambda0(H)
+    assert theory.lambda_min(np.diag([3.0, 1.0, 2.0])) == 1.0
