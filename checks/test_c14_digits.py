@@ -139,6 +139,11 @@ def check_c14_bound_holds_detects_dropped_complexity(budget: int) -> Result:
     return _validity(True)
 
 
+def _means(rows: list[dict], fields: tuple[str, ...]) -> dict[str, float]:
+    """Mean of each field over the rows (one group of the digits table)."""
+    return {k: float(np.mean([r[k] for r in rows])) for k in fields}
+
+
 def _tracking(shuffled: bool) -> Result:
     rows = runs()
     comp = np.array([r["complexity"] for r in rows])
@@ -146,9 +151,8 @@ def _tracking(shuffled: bool) -> Result:
     if shuffled:  # planted: a "bound" unrelated to the data (the same numbers, randomly reassigned)
         comp = np.random.default_rng(1414).permutation(comp)
     rho, pval = stats.spearmanr(comp, err)
-    per_noise = {str(p): {"complexity_mean": float(np.mean([r["complexity"] for r in rows if r["noise"] == p])),
-                          "test_ramp_mean": float(np.mean([r["test_ramp"] for r in rows if r["noise"] == p])),
-                          "test_01_mean": float(np.mean([r["test_01"] for r in rows if r["noise"] == p]))}
+    per_noise = {str(p): {f"{k}_mean": v for k, v in _means([r for r in rows if r["noise"] == p],
+                                                             ("complexity", "test_ramp", "test_01")).items()}
                  for p in NOISE}
     verdict = VERIFIED if (rho > 0 and pval < 0.05) else REFUTED if (rho < 0 and pval < 0.05) else INCONCLUSIVE
     if shuffled:  # the planted claim: "this unrelated number tracks test error" – rejected unless significant
@@ -166,7 +170,7 @@ def _tracking(shuffled: bool) -> Result:
                 sel = [r for r in rows if r["pair"] == pair and r["init"] == init and r["noise"] == p]
                 summary.append({"pair": pair, "init": init, "noise": p, "runs": len(sel), "m": sel[0]["m"],
                                 "n_train": sel[0]["n_train"], "train_error": 0.0,
-                                **{k: float(np.mean([r[k] for r in sel])) for k in ("complexity", "bound", "test_ramp", "test_01")}})
+                                **_means(sel, ("complexity", "bound", "test_ramp", "test_01"))})
     return Result("", "", verdict, len(rows), float(1 + rho), None,
                   {"spearman": float(rho), "p_value": float(pval), "per_noise": per_noise,
                    "summary_table": [] if shuffled else summary, "table": rows,
