@@ -69,13 +69,35 @@ def test_labels_out_of_range():
 
     with pytest.raises(theory.LabelRangeError, match=r"\|y_i\| ≤ 1"):
         check_labels(np.array([0.5, 1.5]), 2)
+    np.testing.assert_array_equal(check_labels(np.array([1.0, -1.0]), 2), [1.0, -1.0])  # the boundary is allowed
+    assert check_labels(np.array([]), 0).shape == (0,)
 
 
-@pytest.mark.parametrize("case", ["A_not_square", "W_rows", "u_len", "X_cols", "X_empty", "Z0", "Delta"])
+def test_labels_shape():
+    from theory._validate import check_labels
+
+    with pytest.raises(theory.ShapeError, match=r"y must be 1-dimensional, got shape \(2, 1\)"):
+        check_labels(np.zeros((2, 1)), 2)
+    with pytest.raises(theory.ShapeError, match=r"y must have shape \(3,\) to match X, got \(2,\)"):
+        check_labels(np.zeros(2), 3)
+
+
+SHAPE_MESSAGES = {
+    "A_not_square": r"A must be a non-empty square m×m matrix, got shape \(6, 5\)",
+    "W_rows": r"W must be m×d = 6×d with d ≥ 1, got shape \(5, 3\)",
+    "u_len": r"u must have shape \(6,\), got \(5,\)",
+    "X_cols": "X has 4 columns but W expects d = 3",
+    "X_empty": r"X must hold at least one sample \(n ≥ 1\)",
+    "Z0": r"warm start Z0 must be m×n = \(6, 4\), got \(6, 1\)",
+    "Delta": r"direction Δ must be m×m = 6×6, got \(2, 2\)",
+}
+
+
+@pytest.mark.parametrize("case", list(SHAPE_MESSAGES))
 def test_wrong_shapes(case):
     net = _net()
     X, _ = _data()
-    with pytest.raises(theory.ShapeError):
+    with pytest.raises(theory.ShapeError, match=SHAPE_MESSAGES[case]):
         if case == "A_not_square":
             theory.Network(A=net.A[:, :-1], W=net.W, u=net.u, gamma=net.gamma)
         elif case == "W_rows":
@@ -104,7 +126,8 @@ def test_non_unit_rows_name_the_row():
 
 @pytest.mark.parametrize("m,n", [(0, 3), (3, 0)])
 def test_sizes_below_one(m, n):
-    with pytest.raises(theory.InputError):
+    with pytest.raises(theory.InputError, match=f"width m must be ≥ 1, got {m}" if m < 1 else
+                       f"number of samples n must be ≥ 1, got {n}"):
         if m < 1:
             _net(m=m)
         else:
@@ -123,7 +146,7 @@ def test_adjoint_not_converged():
     net = _net(gamma0=0.9, gamma_rule="gamma0/c")
     X, _ = _data()
     eq = theory.solve_equilibrium(net, X)
-    with pytest.raises(theory.ConvergenceError, match="adjoint"):
+    with pytest.raises(theory.ConvergenceError, match="adjoint v = D Qᵀ u did not converge in 1 iterations"):
         theory.solve_adjoint(net, eq, maxiter=1)
 
 
@@ -138,9 +161,87 @@ def test_singular_gram_for_parallel_inputs():
 
 
 def test_unknown_names():
-    with pytest.raises(theory.InputError, match="scheme"):
+    with pytest.raises(theory.InputError, match="unknown initialisation scheme 'uniform'; choose one of"):
         _net(scheme="uniform")
-    with pytest.raises(theory.InputError, match="rule"):
+    with pytest.raises(theory.InputError, match="unknown γ rule 'gamma0'; choose one of"):
         _net(gamma_rule="gamma0")
-    with pytest.raises(theory.InputError, match="activation"):
+    with pytest.raises(theory.InputError, match="unknown activation φ = 'sigmoid'; choose one of"):
         _net(phi="sigmoid")
+    with pytest.raises(theory.InputError, match="unknown activation φ = 'sigmoid'; choose one of"):
+        theory.phi_fn("sigmoid", np.zeros(2))
+
+
+@pytest.mark.parametrize("gamma", [0.0, -1.0, np.nan, np.inf])
+def test_gamma_must_be_positive_and_finite(gamma):
+    net = _net()
+    with pytest.raises(theory.InputError, match="γ must be a positive finite number"):
+        theory.Network(A=net.A, W=net.W, u=net.u, gamma=gamma)
+
+
+@pytest.mark.parametrize("gamma0", [1.0, 1.2, 0.0])
+def test_declared_gamma0_outside_unit_interval(gamma0):
+    net = _net()
+    with pytest.raises(theory.NonContractiveError, match=r"declared γ₀ must lie in \(0, 1\)") as info:
+        theory.Network(A=net.A, W=net.W, u=net.u, gamma=net.gamma, gamma0=gamma0)
+    assert info.value.q == gamma0 and info.value.limit == 1.0
+
+
+def test_declared_gamma0_allows_its_own_rounding():
+    """γ = γ₀/c reproduces q = γ₀ only to rounding: the check allows γ₀·(1 + 1e-12), not more."""
+    net = _net()
+    q = net.gamma * theory.spectral_norm(net.A) / np.sqrt(net.m)
+    theory.Network(A=net.A, W=net.W, u=net.u, gamma=net.gamma, gamma0=q * (1 - 1e-13) if q < 1 else 0.5)
+    with pytest.raises(theory.NonContractiveError):
+        theory.Network(A=net.A, W=net.W, u=net.u, gamma=net.gamma, gamma0=q * (1 - 1e-11))
+
+
+def test_all_zero_row_cannot_be_normalised():
+    with pytest.raises(theory.InputError, match="X has an all-zero row"):
+        theory.normalize_rows(np.array([[1.0, 0.0], [0.0, 0.0]]))
+    np.testing.assert_allclose(np.linalg.norm(theory.normalize_rows(np.array([[3.0, 4.0]])), axis=1), 1.0, rtol=1e-15)
+
+
+def test_spectral_norm_dense_and_lanczos_paths():
+    """Above DENSE_NORM_MAX_M the norm comes from ARPACK (relative error ≤ 1e-12, documented)."""
+    from theory.model import DENSE_NORM_MAX_M
+
+    m = DENSE_NORM_MAX_M + 6
+    d = np.linspace(0.1, 3.7, m)
+    rng = np.random.default_rng(0)
+    Qm, _ = np.linalg.qr(rng.standard_normal((m, m)))
+    A = Qm * d  # singular values are d: ‖A‖₂ = 3.7
+    assert theory.spectral_norm(A) == pytest.approx(3.7, rel=1e-12)
+    assert theory.spectral_norm(A[:5, :5]) == pytest.approx(np.linalg.norm(A[:5, :5], 2), rel=1e-14)
+    assert theory.spectral_norm(np.zeros((0, 0))) == 0.0
+
+
+def test_default_iteration_budget():
+    """Budget = 2·log(rtol(1 − q))/log q + 200 (twice the a-priori count plus slack), capped."""
+    from theory.equilibrium import MAX_ITER_CAP, _max_iter
+
+    for q in (0.1, 0.5, 0.9, 0.99):
+        k = np.log(1e-13 * (1 - q)) / np.log(q)
+        assert 2 * k + 199 <= _max_iter(q, 1e-13) <= 2 * k + 200
+    assert _max_iter(1 - 1e-9, 1e-13) == MAX_ITER_CAP
+    assert _max_iter(0.0, 1e-13) == 202  # q = 0: one step is exact; the floor is max(k, 1)
+
+
+@pytest.mark.parametrize("field,bad,msg", [("A", np.ones(6), "A must be 2-dimensional"),
+                                           ("W", np.ones(6), "W must be 2-dimensional"),
+                                           ("u", np.ones((6, 1)), "u must be 1-dimensional")])
+def test_parameter_dimensions(field, bad, msg):
+    net = _net()
+    kw = {"A": net.A, "W": net.W, "u": net.u, "gamma": net.gamma, field: bad}
+    with pytest.raises(theory.ShapeError, match=msg):
+        theory.Network(**kw)
+
+
+def test_given_q_is_checked_against_its_limit():
+    """A q passed in (to skip the O(m³) norm) is held to the same limits: q < 1, q ≤ γ₀(1 + 1e-12)."""
+    net = _net()
+    with pytest.raises(theory.NonContractiveError, match=r"γ‖A‖₂/√m = 1 ≥ 1") as info:
+        theory.Network(A=net.A, W=net.W, u=net.u, gamma=net.gamma, q=1.0)
+    assert info.value.q == 1.0 and info.value.limit == 1.0
+    with pytest.raises(theory.NonContractiveError) as info:
+        theory.Network(A=net.A, W=net.W, u=net.u, gamma=net.gamma, gamma0=0.5, q=0.6)
+    assert info.value.q == 0.6 and info.value.limit == 0.5 * (1 + 1e-12)

@@ -78,3 +78,31 @@ def test_lambda0_threshold_scales_with_the_spectral_norm(c):
             with pytest.raises(theory.SingularGramError):
                 theory.lambda0(H)
     assert theory.lambda_min(np.diag([3.0, 1.0, 2.0])) == 1.0
+
+
+def test_hp_mirror_confirms_a_correct_pattern_in_one_pass():
+    net, X, eq, _ = _small(seed=1)
+    r = hp.solve_hp(net, X[0], eq.D[:, 0], max_passes=1)  # the float64 pattern is already consistent
+    assert r.dps == 50  # the documented default precision
+    with pytest.raises(theory.ConvergenceError, match="high-precision pattern search did not converge in 1 iterations") as info:
+        hp.solve_hp(net, X[0], ~eq.D[:, 0], max_passes=1)
+    e = info.value
+    assert (e.what, e.iterations, e.history, e.target) == ("high-precision pattern search", 1, [], 1e-40)
+
+
+def test_hp_mirror_rejects_an_inaccurate_linear_solve(monkeypatch):
+    """Fault injection: a linear solve off by 1e-30 leaves a fixed-point residual ≈ 1e-30, far
+    above the 10^−(dps−10) = 1e-40 the mirror certifies; it must refuse, not return."""
+    net, X, eq, _ = _small(seed=1)
+    exact = hp.mpmath.lu_solve
+
+    def sloppy(M, rhs):
+        z = exact(M, rhs)
+        return z + hp.mpmath.matrix([hp.mpmath.mpf("1e-30")] * len(z))
+
+    monkeypatch.setattr(hp.mpmath, "lu_solve", sloppy)
+    with pytest.raises(theory.ConvergenceError, match="high-precision fixed point did not converge in 1 iterations") as info:
+        hp.solve_hp(net, X[0], eq.D[:, 0])
+    e = info.value
+    assert e.what == "high-precision fixed point" and e.iterations == 1 and e.target == 1e-40
+    assert len(e.history) == 1 and 1e-31 < e.history[0] < 1e-29

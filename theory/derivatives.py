@@ -44,7 +44,8 @@ def grad_f(net: Network, eq: Equilibrium, V: np.ndarray, i: int) -> np.ndarray:
 
 
 def dz_directional(
-    net: Network, eq: Equilibrium, Delta: np.ndarray, *, rtol: float = DEFAULT_RTOL
+    net: Network, eq: Equilibrium, Delta: np.ndarray, *, rtol: float = DEFAULT_RTOL,
+    maxiter: int | None = None,
 ) -> np.ndarray:
     """dZ = s·Q D Δ Z for all samples, via the contraction dZ = D∘(s·A·dZ + s·Δ·Z)."""
     Delta = _check_direction(net, Delta)
@@ -55,7 +56,7 @@ def dz_directional(
     def step(dZ: np.ndarray) -> np.ndarray:
         return Dm * (s * (net.A @ dZ)) + rhs
 
-    dZ, *_ = _iterate(step, rhs, net.q, rtol, None, "directional derivative dz",
+    dZ, *_ = _iterate(step, rhs, net.q, rtol, maxiter, "directional derivative dz",
                       np.linalg.norm(rhs, axis=0))
     return dZ
 

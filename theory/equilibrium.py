@@ -137,7 +137,9 @@ def solve_equilibrium(
 def picard_path(net: Network, X: np.ndarray, k: int, *, Z0: np.ndarray | None = None) -> list[np.ndarray]:
     """The first k+1 Picard iterates Z_0, …, Z_k (for ratio checks; no stopping rule)."""
     B = input_features(net, X)
-    Z = np.zeros_like(B) if Z0 is None else np.asarray(Z0, dtype=float)
+    Z = np.zeros_like(B) if Z0 is None else as_finite("Z0", Z0, ndim=2)
+    if Z.shape != B.shape:
+        raise ShapeError(f"start Z0 must be m×n = {B.shape}, got {Z.shape}")
     out = [Z]
     for _ in range(k):
         Z = np.maximum(net.s * (net.A @ Z) + B, 0.0)

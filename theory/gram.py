@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validate import as_finite
 from .equilibrium import Equilibrium
 from .errors import SingularGramError
 from .model import Network
@@ -28,6 +29,7 @@ def lambda_min(H: np.ndarray) -> float:
     """Smallest eigenvalue of a symmetric matrix."""
     import scipy.linalg
 
+    H = as_finite("H", H, ndim=2)
     return float(scipy.linalg.eigvalsh(H, subset_by_index=[0, 0], check_finite=False)[0])
 
 

@@ -46,12 +46,15 @@ def _phi(name: str, x):
     return mpmath.tanh(x) if name == "tanh" else (x if x > 0 else mpmath.mpf(0))
 
 
-def solve_hp(net: Network, x: np.ndarray, pattern: np.ndarray, *, dps: int = 50) -> HPResult:
+def solve_hp(net: Network, x: np.ndarray, pattern: np.ndarray, *, dps: int = 50,
+             max_passes: int | None = None) -> HPResult:
     """Equilibrium, Q, v, ∂f/∂A and f for one input x at ``dps`` decimal digits.
 
-    ``pattern`` is a starting guess for D (e.g. from the float64 solve).
+    ``pattern`` is a starting guess for D (e.g. from the float64 solve); a correct guess is
+    confirmed in one pass.  ``max_passes`` (default 4m + 8) bounds the pattern repair.
     """
     m = net.m
+    passes = 4 * m + 8 if max_passes is None else max_passes
     if m > MAX_M:
         raise InputError(f"the mpmath mirror is for tiny widths (m ≤ {MAX_M}); got m = {m}")
     with mpmath.workdps(dps):
@@ -65,7 +68,7 @@ def solve_hp(net: Network, x: np.ndarray, pattern: np.ndarray, *, dps: int = 50)
         b = mpmath.matrix([_phi(net.phi, Wx[i]) for i in range(m)])
         D = [bool(p) for p in pattern]
         thresh = mpmath.mpf(10) ** (-(dps - 10))
-        for _ in range(4 * m + 8):  # each pass fixes ≥ 1 inconsistent sign or stops
+        for _ in range(passes):  # each pass fixes ≥ 1 inconsistent sign or stops
             M = mpmath.eye(m)
             for i in range(m):
                 if D[i]:
@@ -79,7 +82,7 @@ def solve_hp(net: Network, x: np.ndarray, pattern: np.ndarray, *, dps: int = 50)
                 break
             D = newD
         else:
-            raise ConvergenceError("high-precision pattern search", 4 * m + 8, [], float(thresh))
+            raise ConvergenceError("high-precision pattern search", passes, [], float(thresh))
         resid = max((abs(z[i] - (P[i] if P[i] > 0 else 0)) for i in range(m)), default=mpmath.mpf(0))
         if resid > thresh * (1 + mpmath.norm(z)):
             raise ConvergenceError("high-precision fixed point", 1, [float(resid)], float(thresh))

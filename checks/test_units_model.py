@@ -1,0 +1,168 @@
+"""Unit tests of the reference model's initialisations and solvers (our code, not the paper).
+
+Added where mutation testing (``nox -s mutants``) showed a behaviour that no claim check pinned
+down: the γ rules' exact contraction constants, the Rademacher draws, the mirrored zero-output
+start, warm starts and the solver results' bookkeeping.  Tolerances: q = γ‖A‖₂/√m is recomputed
+from the same SVD, so it agrees with γ₀ (or γ₀/2) to a few ulp; 1e-12 relative leaves room for
+the division and the √m.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import theory
+from theory import derivatives as dv
+from theory import model
+from theory.equilibrium import DEFAULT_RTOL
+
+RTOL_Q = 1e-12  # q recomputed from the same singular value: a few ulp
+
+
+def _X(n=4, d=3, seed=1):
+    return theory.make_data(n, d, np.random.default_rng(seed))[0]
+
+
+@pytest.mark.parametrize("rule,factor", [("gamma0/c", 1.0), ("gamma0/2c", 0.5)])
+@pytest.mark.parametrize("scheme", ["gaussian", "rademacher", "halfnormal_1/m"])
+def test_gamma_rules_set_the_contraction_constant(rule, factor, scheme):
+    """'gamma0/c' gives γ‖A‖₂/√m = γ₀ exactly, 'gamma0/2c' gives γ₀/2 (c = ‖A(0)‖₂/√m)."""
+    net = theory.init_network(7, 3, scheme=scheme, gamma0=0.6, gamma_rule=rule, rng=np.random.default_rng(3))
+    assert net.q == pytest.approx(0.6 * factor, rel=RTOL_Q)
+    assert net.gamma0 == 0.6  # the declared γ₀ is kept (and enforced) for the γ₀ rules
+    assert net.gamma == pytest.approx(0.6 * factor * np.sqrt(7) / theory.spectral_norm(net.A), rel=RTOL_Q)
+
+
+def test_fixed_gamma_is_gamma0_itself_and_undeclared():
+    """'fixed' is the Section 5 reading: γ is the constant given, any positive value (no γ₀ < 1)."""
+    A = model.init_A(5, "halfnormal_1/m", np.random.default_rng(0))
+    assert model.gamma_from_rule(A, 1.5, "fixed") == 1.5
+    net = theory.init_network(5, 2, scheme="halfnormal_1/m", gamma0=0.3, gamma_rule="fixed",
+                              rng=np.random.default_rng(0))
+    assert net.gamma == 0.3 and net.gamma0 is None
+
+
+@pytest.mark.parametrize("gamma0", [1.0, 1.5, 0.0, -0.1])
+def test_gamma_rule_rejects_gamma0_outside_the_unit_interval(gamma0):
+    A = np.eye(3)
+    with pytest.raises(theory.NonContractiveError, match=re.escape("(γ₀ must lie in (0, 1))")) as info:
+        model.gamma_from_rule(A, gamma0, "gamma0/c")
+    assert info.value.q == gamma0 and info.value.limit == 1.0
+
+
+def test_gamma_rule_rejects_a_zero_A():
+    with pytest.raises(theory.InputError, match=re.escape("A(0) = 0: c = ‖A‖₂/√m vanishes, γ₀/c is undefined")):
+        model.gamma_from_rule(np.zeros((3, 3)), 0.5, "gamma0/2c")
+
+
+def test_rademacher_draws_are_signs_of_both_kinds():
+    rng = np.random.default_rng(0)
+    S = model._draw("rademacher", rng, (40, 40))
+    assert set(np.unique(S)) == {-1.0, 1.0}
+    # 1600 fair signs: |mean| ≤ 4.5/√1600 = 0.11 except with probability < 1e-5
+    assert abs(S.mean()) < 0.11
+    with pytest.raises(theory.InputError, match="unknown sub-Gaussian scheme 'uniform'"):
+        model._draw("uniform", rng, (2, 2))
+
+
+@pytest.mark.parametrize("scheme", ["gaussian", "rademacher", "halfnormal", "halfnormal_1/m", "diag_halfnormal"])
+def test_input_layer_follows_the_scheme(scheme):
+    """W is ±1 for the Rademacher scheme and Gaussian (not ±1) for every other scheme."""
+    net = theory.init_network(6, 4, scheme=scheme, gamma0=0.5, rng=np.random.default_rng(1))
+    signs = set(np.unique(net.W)) <= {-1.0, 1.0}
+    assert signs == (scheme == "rademacher")
+    assert set(np.unique(net.u)) == {-1.0, 1.0}
+
+
+def test_input_dimension_below_one_is_refused():
+    with pytest.raises(theory.InputError, match="input dimension d must be ≥ 1, got 0"):
+        theory.init_network(4, 0, rng=np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("scheme", ["gaussian", "rademacher"])
+@pytest.mark.parametrize("phi", ["relu", "tanh"])
+@pytest.mark.parametrize("rule,factor", [("gamma0/c", 1.0), ("gamma0/2c", 0.5)])
+def test_zero_output_start_is_a_mirror(scheme, phi, rule, factor):
+    """A(0) = diag(A₁, A₁), W = [W₁; W₁], u = [u₁; −u₁]: z = [z₁; z₁] and f(0) ≡ 0 at every input;
+    ‖A(0)‖₂ = ‖A₁‖₂, so the γ rule gives the same q as for the half."""
+    m, d = 8, 3
+    net = theory.init_network_zero_output(m, d, scheme=scheme, gamma0=0.6, gamma_rule=rule, phi=phi,
+                                          rng=np.random.default_rng(5))
+    h = m // 2
+    A1 = net.A[:h, :h]
+    np.testing.assert_array_equal(net.A[h:, h:], A1)
+    assert not net.A[:h, h:].any() and not net.A[h:, :h].any()
+    np.testing.assert_array_equal(net.W[h:], net.W[:h])
+    np.testing.assert_array_equal(net.u[h:], -net.u[:h])
+    assert (set(np.unique(A1)) <= {-1.0, 1.0}) == (scheme == "rademacher")
+    assert net.phi == phi and net.gamma0 == 0.6
+    assert net.q == pytest.approx(0.6 * factor, rel=RTOL_Q)
+    eq = theory.solve_equilibrium(net, _X(d=d))
+    np.testing.assert_array_equal(eq.Z[h:], eq.Z[:h])  # same block, same input, same iterates
+    assert np.abs(theory.output(net, eq.Z)).max() <= 4 * np.finfo(float).eps * np.abs(eq.Z).sum()
+    assert np.abs(eq.Z).max() > 0  # not trivially zero
+
+
+def test_zero_output_start_with_fixed_gamma_and_odd_widths():
+    net = theory.init_network_zero_output(4, 2, scheme="gaussian", gamma0=0.2, gamma_rule="fixed",
+                                          rng=np.random.default_rng(0))
+    assert net.gamma == 0.2 and net.gamma0 is None
+    theory.init_network_zero_output(2, 2, rng=np.random.default_rng(0))  # the smallest even width
+    for m in (0, 3):
+        with pytest.raises(theory.InputError, match=f"even width m ≥ 2, got {m}"):
+            theory.init_network_zero_output(m, 2, rng=np.random.default_rng(0))
+
+
+def test_with_A_drops_the_declared_gamma0_and_remeasures_q():
+    net = theory.init_network(5, 2, gamma0=0.5, gamma_rule="gamma0/c", rng=np.random.default_rng(2))
+    net2 = net.with_A(0.5 * net.A)
+    assert net2.gamma0 is None and net2.q == pytest.approx(0.25, rel=RTOL_Q)
+    assert net.with_A(net.A, q=0.123).q == 0.123
+
+
+def test_picard_path_starts_where_told_and_follows_the_map():
+    net = theory.init_network(6, 3, gamma0=0.5, rng=np.random.default_rng(0))
+    X = _X()
+    path = theory.picard_path(net, X, 3)
+    B = theory.input_features(net, X)
+    assert not path[0].any()
+    np.testing.assert_array_equal(path[1], np.maximum(B, 0.0))  # one step from z = 0 is σ(φ(Wx))
+    Z0 = np.full(B.shape, 0.7)
+    warm = theory.picard_path(net, X, 1, Z0=Z0)
+    np.testing.assert_array_equal(warm[0], Z0)
+    np.testing.assert_array_equal(warm[1], np.maximum(net.s * (net.A @ Z0) + B, 0.0))
+    with pytest.raises(theory.ShapeError, match="start Z0 must be m×n"):
+        theory.picard_path(net, X, 1, Z0=Z0[:, :1])
+
+
+def test_solver_results_carry_their_certificates():
+    """Iterations and a-posteriori bounds are returned (per sample), and a warm start at the
+    solution is confirmed in one step."""
+    net = theory.init_network(6, 3, gamma0=0.6, gamma_rule="gamma0/c", rng=np.random.default_rng(4))
+    X = _X()
+    eq = theory.solve_equilibrium(net, X)
+    adj = theory.solve_adjoint(net, eq)
+    # the stopping rule: bound_i ≤ rtol·max(‖x_i‖, ‖input_i‖), input φ(Wx_i) resp. u
+    for res, sol, inp in ((eq, eq.Z, np.linalg.norm(eq.B, axis=0)), (adj, adj.Wa, np.linalg.norm(net.u))):
+        assert isinstance(res.iterations, int) and res.iterations > 1
+        assert res.error_bound.shape == (X.shape[0],)
+        assert (res.error_bound <= DEFAULT_RTOL * np.maximum(np.linalg.norm(sol, axis=0), inp)).all()
+    again = theory.solve_adjoint(net, eq, W0=adj.Wa)
+    assert again.iterations <= 2 < adj.iterations
+    np.testing.assert_allclose(again.V, adj.V, rtol=0, atol=1e-12)
+
+
+def test_forward_passes_solver_options_through():
+    net = theory.init_network(6, 3, gamma0=0.9, gamma_rule="gamma0/c", rng=np.random.default_rng(4))
+    with pytest.raises(theory.ConvergenceError, match="did not converge in 1 iterations"):
+        theory.forward(net, _X(), maxiter=1)
+
+
+def test_directional_derivative_budget_and_message():
+    net = theory.init_network(6, 3, gamma0=0.9, gamma_rule="gamma0/c", rng=np.random.default_rng(4))
+    eq = theory.solve_equilibrium(net, _X())
+    with pytest.raises(theory.ConvergenceError, match=re.escape("directional derivative dz did not converge")):
+        dv.dz_directional(net, eq, np.ones((6, 6)), maxiter=1)

@@ -1,0 +1,290 @@
+"""Unit tests of the Section 4/5 kernels, bound terms and the C19 limit (our code, not the paper).
+
+Added where mutation testing showed behaviour that only the slow experiments (C14 digits, C19
+sweeps, excluded from the mutation run) exercised, or none did.  Oracles are independent:
+closed forms by hand, dense linear solves, explicit per-sample gradients, exhaustive
+enumeration and Monte Carlo with its own standard error.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import theory
+from theory import bounds, kernels
+from theory import derivatives as dv
+from theory import limit_gaussian as lg
+
+# Dense-solve comparisons: H₀ here has condition number < 1e3, so a solve is accurate to
+# cond·n·ε ≈ 1e-12 relative; 1e-10 leaves a factor 100.
+RTOL_SOLVE = 1e-10
+# Monte Carlo: |mean − truth| ≤ Z·SE except with probability 2(1 − Φ(Z)); Z = 5 → 6e-7 per comparison.
+Z_MC = 5.0
+
+
+def _h0(n=6, m=24, seed=0):
+    net = theory.init_network(m, 3, gamma0=0.6, gamma_rule="gamma0/c", rng=np.random.default_rng(seed))
+    X, y = theory.make_data(n, 3, np.random.default_rng(seed + 1))
+    eq = theory.solve_equilibrium(net, X)
+    V = theory.solve_adjoint(net, eq).V
+    return net, X, y, eq, V, theory.gram(net, eq, V)
+
+
+# ---------------------------------------------------------------- bound terms (Theorem 4.1)
+
+@pytest.mark.parametrize("rho", [1.0, 0.25])
+def test_dominating_term_is_the_closed_form(rho):
+    net, X, y, eq, V, H0 = _h0()
+    r = y - theory.output(net, eq.Z)
+    n = len(y)
+    direct = 2 * rho * np.sqrt(float(r @ np.linalg.solve(H0, r)) * np.trace(H0)) / n
+    assert bounds.dominating_term(H0, r, rho) == pytest.approx(direct, rel=RTOL_SOLVE)
+
+
+def test_theorem41_terms():
+    net, X, y, eq, V, H0 = _h0()
+    r = y - theory.output(net, eq.Z)
+    out = bounds.theorem41_bound(0.125, H0, r, delta=0.05, rho=0.5)
+    n = len(y)
+    conf = 3 * np.sqrt(np.log(2 / 0.05) / (2 * n))
+    assert out["train_loss"] == 0.125
+    assert out["complexity"] == pytest.approx(bounds.dominating_term(H0, r, 0.5), rel=1e-15)
+    assert out["confidence"] == pytest.approx(conf, rel=1e-15)
+    assert out["bound"] == pytest.approx(0.125 + out["complexity"] + conf, rel=1e-15)
+
+
+def test_sign_vectors_enumerate_the_cube_up_to_the_limit():
+    S = bounds.sign_vectors(3)
+    assert S.shape == (8, 3) and len({tuple(s) for s in S}) == 8 and set(np.unique(S)) == {-1.0, 1.0}
+    assert bounds.sign_vectors(bounds.EXACT_MAX_N).shape == (2**bounds.EXACT_MAX_N, bounds.EXACT_MAX_N)
+    with pytest.raises(theory.InputError, match=f"exact enumeration is for n ≤ {bounds.EXACT_MAX_N}; use rademacher_mc"):
+        bounds.sign_vectors(bounds.EXACT_MAX_N + 1)
+
+
+def test_rademacher_exact_by_hand():
+    """n = 2, H₀ = [[2, 1], [1, 2]]: εᵀH₀ε = 6 for ε₁ = ε₂ and 2 otherwise."""
+    H0 = np.array([[2.0, 1.0], [1.0, 2.0]])
+    assert bounds.rademacher_exact(H0, 3.0) == pytest.approx(3.0 / 2 * (np.sqrt(6) + np.sqrt(2)) / 2, rel=1e-15)
+
+
+def test_rademacher_mc_agrees_with_enumeration_within_its_standard_error():
+    net, X, y, eq, V, H0 = _h0(n=8)
+    B = 1.7
+    exact = bounds.rademacher_exact(H0, B)
+    S = bounds.sign_vectors(8)
+    vals = B / 8 * np.sqrt(np.einsum("ki,ij,kj->k", S, H0, S))
+    draws = 20_000
+    est, se = bounds.rademacher_mc(H0, B, draws, np.random.default_rng(0))
+    true_se = vals.std() / np.sqrt(draws)
+    # the sample SD's relative error is ≈ √((κ − 1)/(4N)) ≤ 0.02 for these bounded values (κ ≤ 30)
+    assert se == pytest.approx(true_se, rel=0.05)
+    assert abs(est - exact) <= Z_MC * true_se
+
+
+# ---------------------------------------------------------------- kernels
+
+def test_arccos_kernels_scale_with_the_norms():
+    X = theory.normalize_rows(np.random.default_rng(0).standard_normal((4, 3)))
+    c = np.array([1.0, 2.0, 0.5, 3.0])
+    np.testing.assert_allclose(kernels.arccos1(c[:, None] * X), np.outer(c, c) * kernels.arccos1(X), rtol=1e-13)
+    np.testing.assert_allclose(kernels.arccos0(c[:, None] * X), kernels.arccos0(X), rtol=1e-13)
+    np.testing.assert_allclose(np.diag(kernels.arccos1(X)), 0.5, rtol=1e-15)  # E[φ(wᵀx)²] = ‖x‖²/2
+
+
+def test_arccos_kernels_of_antiparallel_inputs():
+    """x·(−x)/‖x‖² rounds to −1 − 2⁻⁵² for this x: the cosine must be clipped, not fed to arccos."""
+    x = np.array([-3.9221797, 2.64760476, 9.54790913])
+    X = np.vstack([x, -x])
+    np.testing.assert_array_equal(kernels.arccos0(X), [[0.5, 0.0], [0.0, 0.5]])
+    assert np.isfinite(kernels.arccos1(X)).all()
+    assert abs(kernels.arccos1(X)[0, 1]) <= 1e-13 * np.dot(x, x)
+
+
+def test_angles_validate_their_input():
+    with pytest.raises(theory.ShapeError, match="X must be 2-dimensional"):
+        kernels.arccos1(np.ones(3))
+    with pytest.raises(theory.NonFiniteError, match="X holds 1 non-finite"):
+        kernels.arccos0(np.array([[1.0, np.nan]]))
+
+
+def _rot(x, th):
+    """A unit vector at angle θ from the unit vector x (in the plane of x and e₃ ⟂ x)."""
+    e = np.zeros_like(x)
+    e[-1] = 1.0
+    e -= (e @ x) * x
+    e /= np.linalg.norm(e)
+    return np.cos(th) * x + np.sin(th) * e
+
+
+def test_near_parallel_pairs_lists_each_pair_once():
+    a = np.array([1.0, 0.0, 0.0])
+    b = np.array([0.0, 1.0, 0.0])
+    X = np.vstack([a, b, a, -b, _rot(b, 1e-3)])
+    pairs = kernels.near_parallel_pairs(X)
+    assert [(i, j) for i, j, _ in pairs] == [(0, 2), (1, 3)]
+    assert pairs[0][2] == pytest.approx(0.0, abs=1e-7) and pairs[1][2] == pytest.approx(np.pi, abs=1e-7)
+    th = kernels._angles(X)[0]
+    # the test is strict: a pair exactly at the tolerance is not listed
+    assert (1, 4) not in [(i, j) for i, j, _ in kernels.near_parallel_pairs(X, float(th[1, 4]))]
+    assert (3, 4) not in [(i, j) for i, j, _ in kernels.near_parallel_pairs(X, float(np.pi - th[3, 4]))]
+    assert (1, 4) in [(i, j) for i, j, _ in kernels.near_parallel_pairs(X, 2e-3)]
+
+
+def test_lambda_star_names_the_near_parallel_pairs():
+    a = theory.normalize_rows(np.array([[1.0, 0.2, 0.1]]))[0]
+    b = theory.normalize_rows(np.array([[0.1, 1.0, -0.3]]))[0]
+    c = theory.normalize_rows(np.array([[-0.4, 0.3, 1.0]]))[0]
+    X = np.vstack([a, b, a, _rot(b, 1e-5), c])  # (0, 2) duplicate: singular; (1, 3) at 1e-5 < 1e-4
+    with pytest.raises(theory.SingularGramError, match=re.escape("near-parallel inputs (i, j, θ): [(0, 2, ")) as info:
+        kernels.lambda_star(X)
+    assert re.search(r"\(1, 3, 9\.9999\d*e-06\)", str(info.value)) and "(1, 4" not in str(info.value)
+    assert kernels.lambda_star(np.vstack([a, b, c])) > 0.05
+
+
+def test_lambda_star_threshold_is_relative_to_the_kernel_scale():
+    """Duplicate inputs scaled by 10⁴: λ_min(K^∞) is rounding noise of size ε‖K‖₂ ≈ 2e-8, which
+    an absolute threshold (or one divided by ‖K‖) would take for a positive eigenvalue."""
+    a = theory.normalize_rows(np.array([[1.0, 0.2, 0.1]]))[0]
+    b = theory.normalize_rows(np.array([[0.1, 1.0, -0.3]]))[0]
+    for scale in (1e-4, 1.0, 1e4):
+        X = scale * np.vstack([a, b, a])
+        with pytest.raises(theory.SingularGramError):
+            kernels.lambda_star(X)
+
+
+def test_path_kernel_is_the_gram_matrix_and_the_gradient_inner_product():
+    net, X, y, eq, V, H0 = _h0(n=4, m=10)
+    K = kernels.path_kernel(net, eq, V, eq, V)
+    np.testing.assert_allclose(K, H0, rtol=1e-13, atol=0)
+    Xt, _ = theory.make_data(3, 3, np.random.default_rng(9))
+    eqt = theory.solve_equilibrium(net, Xt)
+    Vt = theory.solve_adjoint(net, eqt).V
+    Kt = kernels.path_kernel(net, eqt, Vt, eq, V)
+    direct = np.array([[np.sum(dv.grad_f(net, eqt, Vt, i) * dv.grad_f(net, eq, V, j)) for j in range(4)]
+                       for i in range(3)])
+    np.testing.assert_allclose(Kt, direct, rtol=1e-12, atol=1e-15)
+
+
+def test_jvp_is_the_gradient_pairing_and_the_vjp_adjoint():
+    net, X, y, eq, V, H0 = _h0(n=4, m=10)
+    Delta = np.random.default_rng(3).standard_normal((10, 10))
+    jv = dv.jvp_f(net, eq, V, Delta)
+    direct = np.array([np.sum(dv.grad_f(net, eq, V, i) * Delta) for i in range(4)])
+    np.testing.assert_allclose(jv, direct, rtol=1e-13, atol=1e-15)
+    c = np.array([0.3, -1.0, 2.0, 0.5])
+    assert float(c @ jv) == pytest.approx(float(np.sum(dv.vjp_f(net, eq, V, c) * Delta)), rel=1e-12)
+    with pytest.raises(theory.ShapeError, match=r"direction Δ must be m×m = 10×10, got \(3, 3\)"):
+        dv.jvp_f(net, eq, V, np.eye(3))
+    with pytest.raises(theory.ShapeError, match=r"cotangent must have shape \(4,\), got \(3,\)"):
+        dv.vjp_f(net, eq, V, np.ones(3))
+
+
+# ---------------------------------------------------------------- C19 limit (Gaussian init)
+
+def _mc_pair(S2, C2, gamma, N, seed):
+    """E[σ(h)σ(h')], E[σ'(h)σ'(h')] with h = γg + φ(a) by plain Monte Carlo, with SEs."""
+    rng = np.random.default_rng(seed)
+    def root(C):  # a square root of a PSD 2×2 covariance (singular on the diagonal, i = j)
+        lam, E = np.linalg.eigh(C)
+        return E * np.sqrt(np.maximum(lam, 0.0))
+
+    g = rng.standard_normal((N, 2)) @ root(S2).T
+    a = rng.standard_normal((N, 2)) @ root(C2).T
+    h = gamma * g + np.maximum(a, 0.0)
+    s = np.maximum(h[:, 0], 0) * np.maximum(h[:, 1], 0)
+    e = ((h[:, 0] > 0) & (h[:, 1] > 0)).astype(float)
+    return s.mean(), s.std() / np.sqrt(N), e.mean(), e.std() / np.sqrt(N)
+
+
+@pytest.mark.parametrize("S2,c12,gamma", [
+    ([[0.40, 0.25], [0.25, 0.50]], 0.3, 0.45),
+    ([[0.30, -0.10], [-0.10, 0.20]], -0.6, 0.9),
+    ([[0.35, 0.0], [0.0, 0.35]], 0.0, 0.45),
+])
+def test_pair_expectations_match_monte_carlo(S2, c12, gamma):
+    """The quadrature (closed form in g' | g, Gauss–Hermite in g, a, a') against 2·10⁶ plain draws;
+    allowed: Z·SE plus the quadrature's own error estimate (48 vs 24 nodes)."""
+    S2, C2 = np.array(S2), np.array([[1.0, c12], [c12, 1.0]])
+    sig, edot = lg._pair_expectations(S2, C2, gamma, 48)
+    sig2, edot2 = lg._pair_expectations(S2, C2, gamma, 24)
+    ms, ses, me, see = _mc_pair(S2, C2, gamma, 2_000_000, 0)
+    assert abs(sig - ms) <= Z_MC * ses + abs(sig - sig2), (sig, ms, ses)
+    assert abs(edot - me) <= Z_MC * see + abs(edot - edot2), (edot, me, see)
+
+
+def test_pair_expectations_on_the_diagonal():
+    """i = j: g' = g and a' = a, so the conditional variance is 0 (the deterministic branch)."""
+    S2 = np.array([[0.4, 0.4], [0.4, 0.4]])
+    C2 = np.ones((2, 2))
+    sig, edot = lg._pair_expectations(S2, C2, 0.45, 48)
+    ms, ses, me, see = _mc_pair(S2, C2, 0.45, 2_000_000, 1)
+    sig2, edot2 = lg._pair_expectations(S2, C2, 0.45, 24)
+    assert abs(sig - ms) <= Z_MC * ses + abs(sig - sig2)
+    assert abs(edot - me) <= Z_MC * see + abs(edot - edot2)
+
+
+def test_gauss_hermite_rule_integrates_moments():
+    x, w = lg._gh(8)
+    assert w.sum() == pytest.approx(1.0, rel=1e-15)
+    for p, moment in ((0, 1.0), (1, 0.0), (2, 1.0), (4, 3.0), (6, 15.0)):
+        assert float(w @ x**p) == pytest.approx(moment, rel=1e-12, abs=1e-12)
+
+
+def test_kinf_is_the_degree_one_arccos_kernel():
+    X = theory.normalize_rows(np.random.default_rng(2).standard_normal((4, 3)))
+    np.testing.assert_allclose(lg._kinf(X @ X.T), kernels.arccos1(X), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("backward", [True, False])
+def test_limit_H_is_a_fixed_point_with_the_backward_factor(backward):
+    X, _ = theory.make_data(3, 4, np.random.default_rng(19))
+    gamma, k = 0.45, 16
+    L = lg.limit_H(X, gamma, nodes=k, backward=backward)
+    S, E = L["Sigma"], L["Edot"]
+    C = X @ X.T
+    Snew = np.empty_like(S)
+    Enew = np.empty_like(E)
+    for i in range(3):
+        for j in range(3):
+            idx = np.ix_([i, j], [i, j])
+            Snew[i, j], Enew[i, j] = lg._pair_expectations(S[idx], C[idx], gamma, k)
+    # Σ* is a fixed point to the iteration's tolerance (1e-11; the map contracts, so one more
+    # application moves it by less than the last step did)
+    np.testing.assert_allclose(Snew, S, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(Enew, E, rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(S, S.T)
+    expect = gamma**2 * S * E / (1 - gamma**2 * E) if backward else gamma**2 * S * E
+    np.testing.assert_allclose(L["H"], expect, rtol=1e-14)
+    assert L["nodes"] == k and L["iterations"] > 3
+    half = lg.limit_H(X, gamma, nodes=k // 2, backward=backward)
+    assert L["quadrature_error"] == pytest.approx(float(np.abs(L["H"] - half["H"]).max()), rel=1e-12)
+    # Σ* grows from its start K^∞ (the γ = 0 covariance): the feedback adds variance
+    assert (np.diag(S) > np.diag(lg._kinf(C))).all()
+
+
+def test_limit_H_small_gamma_closed_forms():
+    """γ → 0: h = γg + φ(wᵀx) with g ~ GP(0, Σ*), so Σ* → K^∞ and, because the sign of h is
+    decided by g where wᵀx ≤ 0, Ė → 1 − 2·¼ + P(a ≤ 0, a' ≤ 0)·P(g ≤ 0, g' ≤ 0)
+    = ½ + K⁰(θ_x)·(π − θ_g)/(2π), θ_g the angle of K^∞.  Allowed: the quadrature error, which
+    is O(1/k) for these kink integrands, so the k-rule's error is ≈ |k-rule − (k/2)-rule|
+    (factor 2 for the next order), plus O(γ) = 10γ for the departure from γ = 0."""
+    X, _ = theory.make_data(3, 4, np.random.default_rng(19))
+    gamma, k = 1e-4, 32
+    L, half = lg.limit_H(X, gamma, nodes=k), lg.limit_H(X, gamma, nodes=k // 2)
+    K1, K0 = kernels.arccos1(X), kernels.arccos0(X)
+    th_g = np.arccos(np.clip(K1 / np.sqrt(np.outer(np.diag(K1), np.diag(K1))), -1, 1))
+    cases = (("Sigma", K1), ("Edot", 0.5 + K0 * (np.pi - th_g) / (2 * np.pi)))
+    for key, closed in cases:
+        allowed = 2 * np.abs(L[key] - half[key]) + 10 * gamma
+        assert (np.abs(L[key] - closed) <= allowed).all(), (key, np.abs(L[key] - closed).max())
+
+
+def test_limit_H_refuses_bad_input_and_reports_non_convergence():
+    X, _ = theory.make_data(3, 4, np.random.default_rng(19))
+    with pytest.raises(theory.ConvergenceError, match=re.escape("Σ* fixed point did not converge in 1 iterations")):
+        lg.limit_H(X, 0.45, nodes=8, maxiter=1)
+    with pytest.raises(theory.NonUnitDataError):
+        lg.limit_H(2 * X, 0.45, nodes=8)
