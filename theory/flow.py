@@ -25,7 +25,7 @@ from scipy.integrate import RK45
 
 from ._validate import check_labels
 from .equilibrium import Adjoint, Equilibrium, output, solve_adjoint, solve_equilibrium
-from .errors import IntegrationError, NonContractiveError
+from .errors import InputError, IntegrationError, NonContractiveError
 from .gram import gram, lambda0, lambda_min
 from .model import Network, spectral_norm
 
@@ -72,7 +72,7 @@ class FlowResult:
     nfev: int = 0
     steps: int = 0
     failure: str | None = None  # set when the flow stopped early (e.g. lost contraction)
-    final_A: np.ndarray | None = None
+    final_A: np.ndarray | None = None  # A at the last recorded (accepted) time
 
     def arrays(self) -> dict[str, np.ndarray]:
         keys = ["t", "loss", "lam_min", "dA_fro", "q_cert", "dH_op", "dz_max", "dz_rel_max", "dv_max", "flip_frac"]
@@ -112,6 +112,8 @@ def gradient_flow(
 
     ``on_step`` sees the State at t = 0 and after every accepted step.
     """
+    if method not in ("heun", "rk45"):
+        raise InputError(f"unknown integration method {method!r}: 'heun' or 'rk45'")
     y = check_labels(y, X.shape[0])
     m = net0.m
     A0 = net0.A
@@ -164,6 +166,7 @@ def gradient_flow(
         res.dv_max.append(float(np.linalg.norm(adj.V - adj0.V, axis=0).max()))
         res.flip_frac.append(float(np.mean(eq.D != eq0.D)))
         res.f.append(f)
+        res.final_A = net.A  # A at the last accepted state (also after an early stop)
         if on_step is not None:
             on_step(State(t, net, eq, adj, f, H, q_ub))
         return H
@@ -173,9 +176,9 @@ def gradient_flow(
     g0 = force(net, eq0, adj0)
     atol = rtol * max(float(np.linalg.norm(g0)) / (lam0 * m), 1e-300)
     bounds = np.linspace(0.0, T, checkpoints + 1)
-    a = np.zeros(m * m)
     try:
         if method == "rk45":
+            a = np.zeros(m * m)
             for t_lo, t_hi in zip(bounds[:-1], bounds[1:]):
                 solver = RK45(rhs, t_lo, a, t_hi, rtol=rtol, atol=atol)
                 while solver.status == "running":
@@ -190,13 +193,10 @@ def gradient_flow(
                     record(float(solver.t), net, eq, adj, q_ub)
                 res.nfev += solver.nfev
                 res.checkpoint_loss.append(res.loss[-1])
-        elif method == "heun":
-            a = _heun(res, solve, force, record, net, eq0, adj0, H0, bounds, rtol, max_steps, m)
         else:
-            raise ValueError(f"unknown integration method {method!r}: 'heun' or 'rk45'")
+            _heun(res, solve, force, record, net, eq0, adj0, H0, bounds, rtol, max_steps, m)
     except NonContractiveError as e:
         res.failure = str(e)
-    res.final_A = A0 + a.reshape(m, m)
     return res
 
 
@@ -222,4 +222,3 @@ def _heun(res, solve, force, record, net, eq, adj, H, bounds, safety, max_steps,
             H = record(t, net, eq, adj, q_ub)
             F = force(net, eq, adj)
         res.checkpoint_loss.append(res.loss[-1])
-    return a.ravel()

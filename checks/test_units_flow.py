@@ -1,0 +1,168 @@
+"""Unit tests of the gradient-flow integrator (our code, not the paper), at m = 6 on short
+horizons, so mutation testing can afford to run them for every mutant of ``theory/flow.py``.
+
+Oracles: the Lemma 3.2 gradient (``vjp_f``, independent of the flow), SciPy's RK45 at a tight
+tolerance, the Gram matrix and λ_min recomputed from scratch at the recorded states, and
+fault injection for the two ways a path can end early.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import theory
+from theory import derivatives as dv
+from theory import flow
+
+
+def _problem(m=6, seed=0, gamma0=0.5, rule="gamma0/2c"):
+    net = theory.init_network(m, 3, gamma0=gamma0, gamma_rule=rule, rng=np.random.default_rng(seed))
+    X, y = theory.make_data(3, 3, np.random.default_rng(seed + 1))
+    return net, X, y
+
+
+def test_first_heun_step_follows_the_negative_gradient():
+    """One Heun step of size h: A(h) − A(0) = −h·∇_A L + O(h²), ∇_A L = Σ_i (f_i − y_i)∂f_i/∂A.
+    The O(h²) term is ½h²·(dF/dt), bounded here by h²·‖F‖·λ_max(H(0)) (F changes at rate
+    ≤ λ_max‖F‖ to first order), so with h = 1e-4 the relative deviation must be ≤ 1e-3."""
+    net, X, y = _problem()
+    eq = theory.solve_equilibrium(net, X)
+    V = theory.solve_adjoint(net, eq).V
+    grad = dv.vjp_f(net, eq, V, theory.output(net, eq.Z) - y)
+    h = 1e-4
+    res = flow.gradient_flow(net, X, y, T=h, checkpoints=1, rtol=1e6)  # safety ≫: one step, clipped to T
+    assert res.steps == 1 and res.t == [0.0, h]
+    lam_max = np.linalg.eigvalsh(theory.gram(net, eq, V))[-1]
+    step = res.final_A - net.A
+    assert np.linalg.norm(step + h * grad) <= h**2 * lam_max * np.linalg.norm(grad) * (1 + 1e-6)
+    assert np.linalg.norm(step + h * grad) < 1e-3 * h * np.linalg.norm(grad)
+
+
+def test_heun_converges_to_the_rk45_oracle_at_second_order():
+    """Heun at safety s, s/2, s/4 against RK45 at rtol 1e-10, on a path with no ReLU pattern
+    change (checked: flip_frac ≡ 0), where the field is smooth and Heun has order 2: each
+    halving must cut the error by ≥ 2.5 (order ≥ 1.3; 4 expected, steps are clipped at T), and
+    the finest run must lie within twice its Richardson estimate |a_{s/2} − a_{s/4}|/3 of the
+    oracle.  (Across pattern changes the order drops to 1: the C9 finding.)"""
+    net, X, y = _problem(seed=1)
+    T = 30.0
+    ref = flow.gradient_flow(net, X, y, T=T, checkpoints=1, method="rk45", rtol=1e-10)
+    runs = [flow.gradient_flow(net, X, y, T=T, checkpoints=1, rtol=s) for s in (0.1, 0.05, 0.025)]
+    assert max(ref.flip_frac) == 0.0 and all(max(r.flip_frac) == 0.0 for r in runs)
+    e = [np.linalg.norm(r.final_A - ref.final_A) for r in runs]
+    assert e[0] / e[1] >= 2.5 and e[1] / e[2] >= 2.5, e
+    rich = np.linalg.norm(runs[1].final_A - runs[2].final_A) / 3
+    assert e[2] <= 2 * rich
+    np.testing.assert_allclose(runs[2].f[-1], ref.f[-1], rtol=0, atol=10 * rich)
+    assert ref.t[-1] == T and runs[2].t[-1] == pytest.approx(T, rel=1e-14)
+    assert ref.nfev > 0 and runs[2].nfev == 2 * runs[2].steps
+    assert [r.steps for r in runs] == [4, 7, 13]  # h = s/λ_max(H(t)): halving s doubles the steps
+
+
+def test_recorded_diagnostics_are_the_quantities_they_name():
+    net, X, y = _problem(seed=2)
+    states = []
+    res = flow.gradient_flow(net, X, y, T=4.0, checkpoints=3, rtol=0.25, on_step=states.append)
+    n_rec = len(res.t)
+    assert n_rec == res.steps + 1 == len(states) and len(res.checkpoint_loss) == 4
+    arr = res.arrays()
+    assert set(arr) == {"t", "loss", "lam_min", "dA_fro", "q_cert", "dH_op", "dz_max", "dz_rel_max", "dv_max", "flip_frac"}
+    assert all(len(v) == n_rec for v in arr.values())
+    for cp in (4 / 3, 8 / 3, 4.0):  # the path lands on every checkpoint
+        assert np.min(np.abs(arr["t"] - cp)) <= 1e-12
+    eq0 = theory.solve_equilibrium(net, X)
+    adj0 = theory.solve_adjoint(net, eq0)
+    H0 = theory.gram(net, eq0, adj0.V)
+    assert res.lambda0 == pytest.approx(theory.lambda0(H0), rel=1e-9)
+    # the flow solves to SOLVE_RTOL = 1e-11 relative to ‖z‖ (warm-started), so f agrees to ~1e-11
+    assert res.loss[0] == pytest.approx(0.5 * np.sum((theory.output(net, eq0.Z) - y) ** 2), rel=1e-9)
+    assert arr["dA_fro"][0] == arr["dH_op"][0] == arr["dz_max"][0] == arr["dv_max"][0] == arr["flip_frac"][0] == 0.0
+    assert np.all(np.diff(arr["loss"]) <= 1e-12 * arr["loss"][0])  # gradient flow: L never increases
+    for k in (n_rec // 2, n_rec - 1):  # recompute everything at two recorded states
+        st = states[k]
+        A = st.net.A
+        eq = theory.solve_equilibrium(st.net, X)
+        adj = theory.solve_adjoint(st.net, eq)
+        H = theory.gram(st.net, eq, adj.V)
+        np.testing.assert_allclose(st.H, H, rtol=1e-9, atol=1e-12)
+        assert arr["lam_min"][k] == pytest.approx(np.linalg.eigvalsh(H)[0], rel=1e-9)
+        assert arr["dA_fro"][k] == pytest.approx(np.linalg.norm(A - net.A), rel=1e-12)
+        assert arr["dH_op"][k] == pytest.approx(np.linalg.norm(H - H0, 2), rel=1e-6, abs=1e-12)
+        dz = np.linalg.norm(eq.Z - eq0.Z, axis=0)
+        assert arr["dz_max"][k] == pytest.approx(dz.max(), rel=1e-8)
+        assert arr["dz_rel_max"][k] == pytest.approx((dz / np.linalg.norm(eq0.Z, axis=0)).max(), rel=1e-8)
+        assert arr["dv_max"][k] == pytest.approx(np.linalg.norm(adj.V - adj0.V, axis=0).max(), rel=1e-8)
+        assert arr["flip_frac"][k] == np.mean(eq.D != eq0.D)
+        true_q = st.net.gamma * theory.spectral_norm(A) / np.sqrt(net.m)
+        assert true_q <= arr["q_cert"][k] * (1 + 1e-12)  # a certificate, never below the truth
+        assert arr["q_cert"][k] <= net.gamma * (theory.spectral_norm(net.A) + np.linalg.norm(A - net.A)) / np.sqrt(net.m) * (1 + 1e-12)
+        np.testing.assert_allclose(res.f[k], theory.output(st.net, eq.Z), rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(res.final_A, states[-1].net.A)
+
+
+def test_default_horizon_is_in_units_of_lambda0():
+    net, X, y = _problem(seed=3)
+    res = flow.gradient_flow(net, X, y, horizon=0.05, checkpoints=1)
+    assert res.T == pytest.approx(0.05 / res.lambda0, rel=1e-15) and res.t[-1] == pytest.approx(res.T, rel=1e-14)
+
+
+def test_q_is_measured_near_the_contraction_limit():
+    """Above Q_MEASURE the cheap bound γ(‖A(0)‖₂ + ‖ΔA‖_F)/√m is replaced by the measured q."""
+    net, X, y = _problem(seed=1, gamma0=0.95, rule="gamma0/c")
+    res = flow.gradient_flow(net, X, y, T=1.0, checkpoints=1, rtol=0.25)
+    q = res.q_cert
+    assert q[0] == pytest.approx(0.95, rel=1e-12)  # measured at t = 0, not the cheap bound
+    cheap = np.array([net.gamma * (theory.spectral_norm(net.A) + d) / np.sqrt(net.m) for d in res.dA_fro])
+    assert np.all(np.array(q[1:]) < cheap[1:])
+
+
+def test_non_contractive_path_stops_with_the_time(monkeypatch):
+    """Fault injection: after two honest norms, ‖A(t)‖₂ is reported as 10⁶; the path must stop,
+    record why and when, and keep A at the last accepted state."""
+    net, X, y = _problem(seed=1, gamma0=0.95, rule="gamma0/c")
+    calls = {"n": 0}
+    real = flow.spectral_norm
+
+    def fake(A):
+        calls["n"] += 1
+        return real(A) if calls["n"] <= 2 else 1e6
+
+    monkeypatch.setattr(flow, "spectral_norm", fake)
+    for method in ("heun", "rk45"):
+        calls["n"] = 0
+        res = flow.gradient_flow(net, X, y, T=1.0, checkpoints=1, method=method)
+        assert res.failure is not None and "non-contractive implicit layer (gradient flow at t = " in res.failure
+        assert len(res.t) == 1 and res.steps == 0 and res.T == 1.0
+        np.testing.assert_array_equal(res.final_A, net.A)
+
+
+def test_step_budget_and_method_errors():
+    net, X, y = _problem()
+    with pytest.raises(theory.IntegrationError, match="more than 3 Heun steps before T = 50"):
+        flow.gradient_flow(net, X, y, T=50.0, checkpoints=1, max_steps=3)
+    with pytest.raises(theory.IntegrationError, match="more than 3 RK45 steps before T = 50 "):
+        flow.gradient_flow(net, X, y, T=50.0, checkpoints=1, method="rk45", rtol=1e-8, max_steps=3)
+    with pytest.raises(theory.InputError, match="unknown integration method 'euler': 'heun' or 'rk45'"):
+        flow.gradient_flow(net, X, y, T=1.0, method="euler")
+    with pytest.raises(theory.LabelRangeError):
+        flow.gradient_flow(net, X, 2 * np.ones(3), T=1.0)
+
+
+def test_rk45_failure_is_an_integration_error(monkeypatch):
+    """Fault injection: a right-hand side that turns NaN makes SciPy's RK45 fail (step size
+    underflow); the flow raises IntegrationError with the time, never returns the NaNs."""
+    net, X, y = _problem()
+
+    class Broken(flow.RK45):
+        def step(self):
+            self.status = "failed"
+            return "Required step size is less than spacing between numbers."
+
+    monkeypatch.setattr(flow, "RK45", Broken)
+    with pytest.raises(theory.IntegrationError, match="RK45 failed at t = 0: Required step size"):
+        flow.gradient_flow(net, X, y, T=1.0, checkpoints=1, method="rk45")
+
+
+def test_loss_is_half_the_squared_residual():
+    assert flow.loss(np.array([1.0, 2.0]), np.array([0.0, 0.0])) == 2.5
