@@ -6,8 +6,12 @@ import numpy as np
 
 
 def rel_error(actual: np.ndarray, desired: np.ndarray) -> float:
-    """Normwise relative error ‖a − d‖/‖d‖ (0 if both are 0)."""
+    """Normwise relative error ‖a − d‖/‖d‖ (0 if both are 0).  NaN input is a code defect: raises."""
     a, d = np.asarray(actual, float), np.asarray(desired, float)
+    if np.isnan(a).any() or np.isnan(d).any():
+        from .harness import NaNComparison
+
+        raise NaNComparison("rel_error: NaN in the compared arrays")
     den = np.linalg.norm(d)
     num = np.linalg.norm(a - d)
     if den == 0.0:

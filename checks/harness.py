@@ -138,9 +138,12 @@ def run(name: str) -> Result:
             stats["reasons"][out.discarded] = stats["reasons"].get(out.discarded, 0) + 1
             return False
         stats["used"] += 1
+        if math.isnan(out.margin):
+            raise NaNComparison(f"{name}: NaN margin at {spec!r} (numbers {out.numbers}); "
+                                "a NaN is a defect of our code, never a verdict")
         if out.margin < stats["worst"]:
             stats["worst"], stats["worst_numbers"] = out.margin, dict(out.numbers, spec=spec)
-        return not (out.margin >= 1.0)  # NaN margin counts as a failure
+        return not (out.margin >= 1.0)
 
     cfg = settings(settings.default, max_examples=budget, database=None,
                    suppress_health_check=list(HealthCheck))
@@ -216,8 +219,22 @@ def verify(name: str) -> Result:
     return res
 
 
+class NaNComparison(AssertionError):
+    """A comparison met NaN.  NaN is never evidence for or against a claim: it means our code
+    produced garbage (the code is wrong), so the test errors instead of recording a verdict."""
+
+
+def _no_nan(what: str, *values) -> None:
+    import numpy as np
+
+    for v in values:
+        if np.isnan(np.asarray(v, float)).any():
+            raise NaNComparison(f"{what}: NaN among the compared values {values!r}")
+
+
 def margin_le(observed: float, bound: float, slack: float = 0.0) -> float:
     """Margin of ``observed ≤ bound`` with absolute slack: (bound + slack)/observed."""
+    _no_nan("margin_le", observed, bound, slack)
     if observed <= 0.0:
         return math.inf if bound + slack >= observed else 0.0
     return (bound + slack) / observed
@@ -225,6 +242,7 @@ def margin_le(observed: float, bound: float, slack: float = 0.0) -> float:
 
 def margin_ge(observed: float, bound: float, slack: float = 0.0) -> float:
     """Margin of ``observed ≥ bound`` with absolute slack: (observed + slack)/bound."""
+    _no_nan("margin_ge", observed, bound, slack)
     if bound <= 0.0:
         return math.inf if observed + slack >= bound else 0.0
     return (observed + slack) / bound
@@ -235,5 +253,6 @@ def ratio_margin(allowed, err) -> float:
     import numpy as np
 
     allowed, err = np.broadcast_arrays(np.asarray(allowed, float), np.asarray(err, float))
+    _no_nan("ratio_margin", allowed, err)
     pos = err > 0
     return float(np.min(np.where(pos, allowed / np.where(pos, err, 1.0), np.inf), initial=np.inf))

@@ -245,3 +245,75 @@ def test_given_q_is_checked_against_its_limit():
     with pytest.raises(theory.NonContractiveError) as info:
         theory.Network(A=net.A, W=net.W, u=net.u, gamma=net.gamma, gamma0=0.5, q=0.6)
     assert info.value.q == 0.6 and info.value.limit == 0.5 * (1 + 1e-12)
+
+
+# ---- full messages (anchored), so a reworded or emptied message is caught
+
+def test_messages_are_anchored():
+    import re as _re
+
+    net = _net()
+    X, _ = _data()
+    cases = [
+        (lambda: theory.normalize_rows(np.array([[np.nan, 1.0]])), theory.NonFiniteError,
+         r"^X holds 1 non-finite value\(s\) \(NaN or inf\) out of 2; "),
+        (lambda: theory.normalize_rows(np.ones(3)), theory.ShapeError, r"^X must be 2-dimensional, got shape \(3,\)$"),
+        (lambda: theory.normalize_rows(np.array([[3.0, 4.0], [0.0, 0.0]])), theory.InputError,
+         r"^X has an all-zero row, which cannot be scaled to unit norm$"),
+        (lambda: theory.lambda_min(np.array([[1.0, np.nan], [0.0, 1.0]])), theory.NonFiniteError, r"^H holds 1 non-finite"),
+        (lambda: theory.lambda_min(np.ones(3)), theory.ShapeError, r"^H must be 2-dimensional"),
+        (lambda: theory.input_features(net, np.ones(3)), theory.ShapeError, r"^X must be 2-dimensional"),
+        (lambda: theory.input_features(net, np.array([[np.inf, 0.0, 0.0]])), theory.NonFiniteError, r"^X holds 1 "),
+        (lambda: theory.input_features(net, np.zeros((0, 3))), theory.ShapeError,
+         r"^X must hold at least one sample \(n ≥ 1\)$"),
+        (lambda: theory.solve_equilibrium(net, X, Z0=np.full((6, 4), np.nan)), theory.NonFiniteError, r"^Z0 holds 24 "),
+        (lambda: theory.solve_equilibrium(net, X, Z0=np.zeros(6)), theory.ShapeError, r"^Z0 must be 2-dimensional"),
+        (lambda: theory.picard_path(net, X, 1, Z0=np.full((6, 4), np.nan)), theory.NonFiniteError, r"^Z0 holds 24 "),
+        (lambda: theory.picard_path(net, X, 1, Z0=np.zeros(6)), theory.ShapeError, r"^Z0 must be 2-dimensional"),
+        (lambda: theory.solve_equilibrium(net, X, maxiter=1), theory.ConvergenceError,
+         r"^equilibrium \(Picard\) did not converge in 1 iterations"),
+        (lambda: theory.Network(A=net.A, W=net.W, u=net.u, gamma=net.gamma, gamma0=1.2), theory.NonContractiveError,
+         r"^non-contractive implicit layer \(declared γ₀ must lie in \(0, 1\)\): measured"),
+        (lambda: theory.gamma_from_rule(np.zeros((3, 3)), 0.5, "gamma0/c"), theory.InputError,
+         r"^A\(0\) = 0: c = ‖A‖₂/√m vanishes, γ₀/c is undefined$"),
+        (lambda: theory.phi_fn("sigmoid", np.zeros(2)), theory.InputError,
+         r"^unknown activation φ = 'sigmoid'; choose one of \('relu', 'tanh'\)$"),
+    ]
+    for fn, cls, pattern in cases:
+        with pytest.raises(cls) as info:
+            fn()
+        assert _re.search(pattern, str(info.value)), (pattern, str(info.value))
+
+
+def test_as_finite_returns_float_arrays():
+    from theory._validate import as_finite
+
+    a = as_finite("a", [[1, 2], [3, 4]])
+    assert a.dtype == np.float64
+    net = _net()
+    as_int = theory.Network(A=net.A.tolist(), W=net.W.tolist(), u=net.u.astype(int), gamma=net.gamma)
+    for name in ("A", "W", "u"):  # stored validated, as float arrays, not as given
+        assert isinstance(getattr(as_int, name), np.ndarray) and getattr(as_int, name).dtype == np.float64
+    assert isinstance(as_int.q, float)
+
+
+def test_input_features_check_unit_rows_by_default():
+    net = _net()
+    X, _ = _data()
+    with pytest.raises(theory.NonUnitDataError):
+        theory.input_features(net, 2 * X)
+    B = theory.input_features(net, 2 * X, unit=False)
+    np.testing.assert_allclose(B, np.maximum(net.W @ (2 * X).T, 0), rtol=1e-15)
+    eq = theory.solve_equilibrium(net, 2 * X, unit=False)  # non-unit data on request
+    assert eq.Z.shape == (6, 4)
+
+
+def test_a_false_contraction_certificate_ends_in_a_convergence_error():
+    """q passed in is trusted for speed; if it is false (here A is 10¹⁰ times larger than the
+    certificate says), Picard diverges: the overflow must end in ConvergenceError, not garbage."""
+    net = _net()
+    X, _ = _data()
+    liar = theory.Network(A=1e10 * net.A, W=net.W, u=net.u, gamma=net.gamma, q=0.5)
+    with pytest.raises(theory.ConvergenceError, match="equilibrium") as info, np.errstate(over="ignore", invalid="ignore"):
+        theory.solve_equilibrium(liar, X)
+    assert len(info.value.history) < 50  # stopped at the overflow, not at the iteration budget

@@ -8,6 +8,8 @@ fault injection for the two ways a path can end early.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -16,9 +18,10 @@ from theory import derivatives as dv
 from theory import flow
 
 
-def _problem(m=6, seed=0, gamma0=0.5, rule="gamma0/2c"):
-    net = theory.init_network(m, 3, gamma0=gamma0, gamma_rule=rule, rng=np.random.default_rng(seed))
-    X, y = theory.make_data(3, 3, np.random.default_rng(seed + 1))
+def _problem(m=6, seed=0, gamma0=0.5, rule="gamma0/2c", d=3):
+    """n = 3 samples in d dimensions."""
+    net = theory.init_network(m, d, gamma0=gamma0, gamma_rule=rule, rng=np.random.default_rng(seed))
+    X, y = theory.make_data(3, d, np.random.default_rng(seed + 1))
     return net, X, y
 
 
@@ -117,24 +120,137 @@ def test_q_is_measured_near_the_contraction_limit():
     assert np.all(np.array(q[1:]) < cheap[1:])
 
 
-def test_non_contractive_path_stops_with_the_time(monkeypatch):
-    """Fault injection: after two honest norms, ‖A(t)‖₂ is reported as 10⁶; the path must stop,
-    record why and when, and keep A at the last accepted state."""
+@pytest.mark.parametrize("method", ["heun", "rk45"])
+@pytest.mark.parametrize("honest", [2, 3])
+def test_non_contractive_path_stops_with_the_time(monkeypatch, method, honest):
+    """Fault injection: after ``honest`` true norms (‖A(0)‖₂ and the measured q(0), then for Heun
+    the first stage's), ‖A(t)‖₂ is reported 1.5/0.95 times too large, i.e. q = 1.5.  The path
+    must stop, record why and at which (positive) time, and keep A at the last accepted state."""
     net, X, y = _problem(seed=1, gamma0=0.95, rule="gamma0/c")
     calls = {"n": 0}
     real = flow.spectral_norm
 
     def fake(A):
         calls["n"] += 1
-        return real(A) if calls["n"] <= 2 else 1e6
+        return real(A) if calls["n"] <= honest else real(A) * 1.5 / 0.95
 
     monkeypatch.setattr(flow, "spectral_norm", fake)
+    res = flow.gradient_flow(net, X, y, T=1.0, checkpoints=1, method=method)
+    assert res.failure is not None
+    m = re.search(r"non-contractive implicit layer \(gradient flow at t = ([^)]*)\): measured γ‖A‖₂/√m = ([0-9.]+) ≥ 1\.", res.failure)
+    assert m, res.failure
+    t_fail = float(m.group(1))
+    # RK45's first stage is at t = 0; Heun's first failing solve is at t = h > 0
+    assert (0 < t_fail <= 1.0) if method == "heun" else (0 <= t_fail <= 1.0)
+    assert 1.4 < float(m.group(2)) < 1.6
+    assert len(res.t) == res.steps + 1 and res.T == 1.0
+    np.testing.assert_array_equal(res.final_A, net.A if res.steps == 0 else res.final_A)
+    assert res.final_A is not None and np.isfinite(res.final_A).all()
+
+
+def test_non_contractive_at_the_start_is_raised(monkeypatch):
+    """If A(0) itself is found non-contractive (here: one honest norm, then q(0) = 1.5), there is
+    no path to record: the error is raised, with t = 0."""
+    net, X, y = _problem(seed=1, gamma0=0.95, rule="gamma0/c")
+    calls = {"n": 0}
+    real = flow.spectral_norm
+
+    def fake(A):
+        calls["n"] += 1
+        return real(A) if calls["n"] <= 1 else real(A) * 1.5 / 0.95
+
+    monkeypatch.setattr(flow, "spectral_norm", fake)
+    with pytest.raises(theory.NonContractiveError, match=r"\(gradient flow at t = 0\)"):
+        flow.gradient_flow(net, X, y, T=1.0, checkpoints=1)
+
+
+def test_states_seen_by_callbacks_match_the_record():
+    net, X, y = _problem(seed=1, gamma0=0.91, rule="gamma0/c")  # q(t) stays in [0.91, 0.96]: measured, contractive
     for method in ("heun", "rk45"):
-        calls["n"] = 0
-        res = flow.gradient_flow(net, X, y, T=1.0, checkpoints=1, method=method)
-        assert res.failure is not None and "non-contractive implicit layer (gradient flow at t = " in res.failure
-        assert len(res.t) == 1 and res.steps == 0 and res.T == 1.0
-        np.testing.assert_array_equal(res.final_A, net.A)
+        states = []
+        res = flow.gradient_flow(net, X, y, T=1.0, checkpoints=2, method=method, rtol=0.25 if method == "heun" else 1e-6,
+                                 on_step=states.append)
+        assert len(states) == len(res.t) == res.steps + 1
+        for k, st in enumerate(states):
+            assert st.t == res.t[k] and st.q_cert == res.q_cert[k] and isinstance(st.q_cert, float)
+            assert st.net.q == st.q_cert  # the network carries the certificate it was solved with
+            assert isinstance(st.eq, theory.Equilibrium) and isinstance(st.adj, theory.Adjoint)
+            np.testing.assert_array_equal(st.f, res.f[k])
+            true_q = st.net.gamma * theory.spectral_norm(st.net.A) / np.sqrt(net.m)
+            assert st.q_cert == pytest.approx(true_q, rel=1e-12)  # q ≥ Q_MEASURE = 0.9: measured, not bounded
+        assert res.failure is None
+        # checkpoint_loss[j] is the loss at checkpoint j (t = 0, T/2, T)
+        for j, tc in enumerate((0.0, 0.5, 1.0)):
+            k = int(np.argmin(np.abs(np.asarray(res.t) - tc)))
+            assert abs(res.t[k] - tc) <= 1e-12 and res.checkpoint_loss[j] == res.loss[k]
+        assert res.t[-1] == pytest.approx(1.0, rel=1e-14) and len(res.checkpoint_loss) == 3
+
+
+def test_warm_starts_make_the_path_solves_cheap():
+    """Every solve along the path starts from the previous state's Z and Wₐ: after the first step
+    the equilibrium and adjoint solves take far fewer iterations than cold solves."""
+    net, X, y = _problem(seed=1)
+    states = []
+    flow.gradient_flow(net, X, y, T=30.0, checkpoints=1, rtol=0.025, on_step=states.append)
+    st = states[-1]
+    cold_eq = theory.solve_equilibrium(st.net, X, rtol=flow.SOLVE_RTOL)
+    cold_adj = theory.solve_adjoint(st.net, cold_eq, rtol=flow.SOLVE_RTOL)
+    assert st.eq.iterations < cold_eq.iterations, (st.eq.iterations, cold_eq.iterations)
+    assert st.adj.iterations < cold_adj.iterations, (st.adj.iterations, cold_adj.iterations)
+
+
+def test_rk45_accuracy_follows_its_tolerance():
+    """RK45 at rtol 1e-5 against rtol 1e-10 (two checkpoints): the difference must be within
+    10³·1e-5 of the change ‖ΔA‖ (local tolerance × a generous amplification for the global
+    error), and every counter must add up over the checkpoint intervals."""
+    net, X, y = _problem(seed=1)
+    T = 30.0
+    fine = flow.gradient_flow(net, X, y, T=T, checkpoints=2, method="rk45", rtol=1e-10)
+    coarse = flow.gradient_flow(net, X, y, T=T, checkpoints=2, method="rk45", rtol=1e-5)
+    change = np.linalg.norm(fine.final_A - net.A)
+    assert np.linalg.norm(coarse.final_A - fine.final_A) <= 1e3 * 1e-5 * change
+    for r in (fine, coarse):
+        assert r.t[-1] == T and len(r.t) == r.steps + 1
+        assert r.nfev >= 6 * r.steps  # ≥ 6 stage evaluations per accepted step, summed over intervals
+        assert all(isinstance(q, float) for q in r.q_cert)
+
+
+def test_step_budgets_are_inclusive():
+    """max_steps = the steps a path needs is enough; one fewer raises (both integrators)."""
+    net, X, y = _problem(seed=1)
+    for method, rtol in (("heun", 0.1), ("rk45", 1e-6)):
+        need = flow.gradient_flow(net, X, y, T=30.0, checkpoints=2, method=method, rtol=rtol).steps
+        flow.gradient_flow(net, X, y, T=30.0, checkpoints=2, method=method, rtol=rtol, max_steps=need)
+        with pytest.raises(theory.IntegrationError, match=r"before T = 30[ ,)]|before T = 30$"):
+            flow.gradient_flow(net, X, y, T=30.0, checkpoints=2, method=method, rtol=rtol, max_steps=need - 1)
+
+
+def test_labels_are_checked_against_the_samples():
+    net, X, y = _problem(d=4)  # n = 3 samples, d = 4: the labels must match n, not d
+    res = flow.gradient_flow(net, X, y, T=0.5, checkpoints=1)
+    assert res.f[0].shape == (3,)
+    with pytest.raises(theory.ShapeError, match=r"y must have shape \(3,\) to match X"):
+        flow.gradient_flow(net, X, np.zeros(4), T=0.5)
+
+
+def test_documented_defaults():
+    import inspect
+
+    sig = inspect.signature(flow.gradient_flow).parameters
+    assert (sig["horizon"].default, sig["rtol"].default, sig["method"].default, sig["checkpoints"].default,
+            sig["max_steps"].default) == (6.0, 0.25, "heun", 12, 200_000)
+
+
+def test_relative_path_change_with_small_equilibria():
+    """dz_rel_max divides by ‖z_i(0)‖ even when it is < 1 (here φ(Wx) is scaled by 0.05)."""
+    base, X, y = _problem(seed=1)
+    net = theory.Network(A=base.A, W=0.05 * base.W, u=base.u, gamma=base.gamma)
+    states = []
+    res = flow.gradient_flow(net, X, 0.1 * y, T=5.0, checkpoints=1, on_step=states.append)
+    z0 = np.linalg.norm(states[0].eq.Z, axis=0)
+    assert 0 < z0.max() < 1
+    dz = np.linalg.norm(states[-1].eq.Z - states[0].eq.Z, axis=0)
+    assert res.dz_rel_max[-1] == pytest.approx((dz / z0).max(), rel=1e-8)
 
 
 def test_step_budget_and_method_errors():

@@ -166,3 +166,46 @@ def test_directional_derivative_budget_and_message():
     eq = theory.solve_equilibrium(net, _X())
     with pytest.raises(theory.ConvergenceError, match=re.escape("directional derivative dz did not converge")):
         dv.dz_directional(net, eq, np.ones((6, 6)), maxiter=1)
+
+
+def test_make_data_labels_are_uniform_on_the_interval():
+    X, y = theory.make_data(4000, 3, np.random.default_rng(0))
+    np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1.0, rtol=1e-15)
+    assert np.abs(y).max() <= 1.0
+    # U(−1, 1): mean 0 and variance 1/3; with n = 4000 the standard errors are 0.009 and 0.0047,
+    # so 5 SE: |mean| ≤ 0.046, |var − 1/3| ≤ 0.024; both tails reached
+    assert abs(y.mean()) < 0.046 and abs(y.var() - 1 / 3) < 0.024
+    assert y.min() < -0.99 and y.max() > 0.99
+
+
+def test_zero_output_start_with_a_fixed_gamma_above_one():
+    """'fixed' takes γ as given, even γ ≥ 1 (Section 5 scales A instead); the mirror keeps it."""
+    net = theory.init_network_zero_output(8, 3, scheme="halfnormal_1/m", gamma0=1.2, gamma_rule="fixed",
+                                          rng=np.random.default_rng(0))
+    assert net.gamma == 1.2 and net.gamma0 is None and net.q < 1
+
+
+def test_spectral_norm_is_bitwise_reproducible():
+    """Determinism (standard 8): the Lanczos path starts from a fixed vector, so repeated calls
+    agree to the last bit (a random start differs in the last digits from call to call)."""
+    from theory.model import DENSE_NORM_MAX_M
+
+    A = np.random.default_rng(0).standard_normal((DENSE_NORM_MAX_M + 6, DENSE_NORM_MAX_M + 6))
+    vals = {theory.spectral_norm(A) for _ in range(4)}
+    assert len(vals) == 1
+    assert vals.pop() == pytest.approx(np.linalg.norm(A, 2), rel=1e-12)
+
+
+def test_iteration_history_and_stopping_rule_at_small_scales():
+    """With ‖φ(Wx)‖ ≪ 1 the stopping rule must stay relative: bound_i ≤ rtol·max(‖z_i‖, ‖φ(Wx_i)‖)
+    (not rtol/scale, not an absolute 1), and history[k] is the max relative bound of step k."""
+    base = theory.init_network(6, 3, gamma0=0.6, gamma_rule="gamma0/c", rng=np.random.default_rng(4))
+    net = theory.Network(A=base.A, W=1e-6 * base.W, u=base.u, gamma=base.gamma)
+    X = _X()
+    eq = theory.solve_equilibrium(net, X)
+    scale = np.maximum(np.linalg.norm(eq.Z, axis=0), np.linalg.norm(eq.B, axis=0))
+    assert scale.max() < 1e-4
+    assert (eq.error_bound <= DEFAULT_RTOL * scale).all()
+    assert isinstance(eq.history, tuple) and len(eq.history) == eq.iterations
+    assert eq.history[-1] == pytest.approx(float((eq.error_bound / scale).max()), rel=1e-12)
+    assert eq.history[-1] <= DEFAULT_RTOL < eq.history[0]

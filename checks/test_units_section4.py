@@ -96,7 +96,7 @@ def test_arccos_kernels_scale_with_the_norms():
 
 def test_arccos_kernels_of_antiparallel_inputs():
     """x·(−x)/‖x‖² rounds to −1 − 2⁻⁵² for this x: the cosine must be clipped, not fed to arccos."""
-    x = np.array([-3.9221797, 2.64760476, 9.54790913])
+    x = np.array([-4.276, -0.402, -2.291])
     X = np.vstack([x, -x])
     np.testing.assert_array_equal(kernels.arccos0(X), [[0.5, 0.0], [0.0, 0.5]])
     assert np.isfinite(kernels.arccos1(X)).all()
@@ -122,25 +122,26 @@ def _rot(x, th):
 def test_near_parallel_pairs_lists_each_pair_once():
     a = np.array([1.0, 0.0, 0.0])
     b = np.array([0.0, 1.0, 0.0])
-    X = np.vstack([a, b, a, -b, _rot(b, 1e-3)])
+    X = np.vstack([a, a, b, -b, _rot(b, 1e-3)])  # adjacent duplicate (0, 1), antiparallel (2, 3)
     pairs = kernels.near_parallel_pairs(X)
-    assert [(i, j) for i, j, _ in pairs] == [(0, 2), (1, 3)]
+    assert [(i, j) for i, j, _ in pairs] == [(0, 1), (2, 3)]
     assert pairs[0][2] == pytest.approx(0.0, abs=1e-7) and pairs[1][2] == pytest.approx(np.pi, abs=1e-7)
     th = kernels._angles(X)[0]
     # the test is strict: a pair exactly at the tolerance is not listed
-    assert (1, 4) not in [(i, j) for i, j, _ in kernels.near_parallel_pairs(X, float(th[1, 4]))]
+    assert (2, 4) not in [(i, j) for i, j, _ in kernels.near_parallel_pairs(X, float(th[2, 4]))]
     assert (3, 4) not in [(i, j) for i, j, _ in kernels.near_parallel_pairs(X, float(np.pi - th[3, 4]))]
-    assert (1, 4) in [(i, j) for i, j, _ in kernels.near_parallel_pairs(X, 2e-3)]
+    assert (2, 4) in [(i, j) for i, j, _ in kernels.near_parallel_pairs(X, 2e-3)]
 
 
 def test_lambda_star_names_the_near_parallel_pairs():
     a = theory.normalize_rows(np.array([[1.0, 0.2, 0.1]]))[0]
     b = theory.normalize_rows(np.array([[0.1, 1.0, -0.3]]))[0]
     c = theory.normalize_rows(np.array([[-0.4, 0.3, 1.0]]))[0]
-    X = np.vstack([a, b, a, _rot(b, 1e-5), c])  # (0, 2) duplicate: singular; (1, 3) at 1e-5 < 1e-4
+    # (0, 2) duplicate: singular; (1, 3) at 1e-5 < 1e-4 (listed); (4, 5) at 0.5 rad (not listed)
+    X = np.vstack([a, b, a, _rot(b, 1e-5), c, _rot(c, 0.5)])
     with pytest.raises(theory.SingularGramError, match=re.escape("near-parallel inputs (i, j, θ): [(0, 2, ")) as info:
         kernels.lambda_star(X)
-    assert re.search(r"\(1, 3, 9\.9999\d*e-06\)", str(info.value)) and "(1, 4" not in str(info.value)
+    assert re.search(r"\(1, 3, 9\.9999\d*e-06\)\]$", str(info.value)), str(info.value)
     assert kernels.lambda_star(np.vstack([a, b, c])) > 0.05
 
 
@@ -288,3 +289,62 @@ def test_limit_H_refuses_bad_input_and_reports_non_convergence():
         lg.limit_H(X, 0.45, nodes=8, maxiter=1)
     with pytest.raises(theory.NonUnitDataError):
         lg.limit_H(2 * X, 0.45, nodes=8)
+
+
+def test_default_rho_is_one():
+    net, X, y, eq, V, H0 = _h0()
+    r = y - theory.output(net, eq.Z)
+    assert bounds.dominating_term(H0, r) == bounds.dominating_term(H0, r, 1.0)
+    assert bounds.theorem41_bound(0.0, H0, r, 0.1) == bounds.theorem41_bound(0.0, H0, r, 0.1, rho=1.0)
+
+
+def test_kinf_clips_rounded_cosines():
+    x = np.array([-4.276, -0.402, -2.291])  # x·(−x)/‖x‖² rounds to −1 − 2⁻⁵²
+    X = np.vstack([x, -x]) / np.linalg.norm(x)
+    C = X @ X.T
+    K = lg._kinf(C)
+    assert np.isfinite(K).all() and abs(K[0, 1]) < 1e-15
+
+
+def test_limit_H_defaults_and_iteration_count():
+    """Defaults: 48 nodes and the backward factor on; ``iterations`` counts applications of the
+    Σ map: the same solve with maxiter = iterations converges and with one fewer does not."""
+    X, _ = theory.make_data(2, 4, np.random.default_rng(19))
+    L = lg.limit_H(X, 0.45, tol=1e-6)
+    assert L["nodes"] == 48
+    S, E = L["Sigma"], L["Edot"]
+    np.testing.assert_allclose(L["H"], 0.45**2 * S * E / (1 - 0.45**2 * E), rtol=1e-14)
+    k = 8
+    its = lg.limit_H(X, 0.45, nodes=k, tol=1e-6)["iterations"]
+    lg.limit_H(X, 0.45, nodes=k, tol=1e-6, maxiter=its)
+    with pytest.raises(theory.ConvergenceError):
+        lg.limit_H(X, 0.45, nodes=k, tol=1e-6, maxiter=its - 1)
+    with pytest.raises(theory.NonFiniteError, match=r"^X holds 1 "):
+        lg.limit_H(np.array([[np.nan, 1.0]]), 0.45)
+    with pytest.raises(theory.ShapeError, match=r"^X must be 2-dimensional"):
+        lg.limit_H(np.ones(3), 0.45)
+    with pytest.raises(theory.NonFiniteError, match=r"^X holds 1 "):
+        kernels.arccos1(np.array([[np.nan, 1.0]]))
+
+
+def test_explicit_jacobian_oracle_with_inactive_units():
+    """∂z/∂vec(A)·vec(Δ) from the explicit oracle equals the contraction-solved dz, on a network
+    where some units are inactive (D has zeros: the oracle must mask, not divide)."""
+    net, X, y, eq, V, H0 = _h0(n=3, m=8)
+    assert not eq.D.all() and eq.D.any()
+    Delta = np.random.default_rng(5).standard_normal((8, 8))
+    J = dv.dz_dvecA_explicit(net, eq)
+    via_J = J @ Delta.ravel(order="F")  # column-major vec
+    np.testing.assert_allclose(via_J.T, dv.dz_directional(net, eq, Delta), rtol=0, atol=1e-12)
+    Jf = dv.jacobian_f_explicit(net, eq)
+    np.testing.assert_allclose(Jf @ Delta.ravel(order="F"), dv.jvp_f(net, eq, V, Delta), rtol=0, atol=1e-12)
+
+
+def test_explicit_oracles_refuse_large_widths():
+    X, _ = theory.make_data(1, 2, np.random.default_rng(0))
+    ok = theory.init_network(256, 2, rng=np.random.default_rng(0))
+    assert dv.Q_explicit(ok, theory.solve_equilibrium(ok, X)).shape == (1, 256, 256)
+    big = theory.init_network(257, 2, rng=np.random.default_rng(0))
+    with pytest.raises(theory.InputError,
+                       match=r"^Q_explicit forms n dense m×m inverses; m = 257 > 256 is not an oracle size$"):
+        dv.Q_explicit(big, theory.solve_equilibrium(big, X))

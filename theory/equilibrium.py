@@ -94,10 +94,12 @@ def _iterate(step, X0: np.ndarray, q: float, rtol: float, maxiter: int | None, w
         rel = bound / np.where(scale > 0, scale, 1.0)
         history.append(float(rel.max(initial=0.0)))
         Xk = Xn
+        # An overflowing iterate (possible only if the q passed in was false) makes ‖x‖ = inf,
+        # and inf ≤ rtol·inf would accept it: stop on any non-finite number first.
+        if not (np.all(np.isfinite(bound)) and np.all(np.isfinite(scale))):
+            break
         if np.all(bound <= rtol * scale):
             return Xk, k, bound, tuple(history)
-        if not np.all(np.isfinite(Xn)):
-            break
     raise ConvergenceError(what, len(history), history, rtol)
 
 

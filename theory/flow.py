@@ -185,11 +185,11 @@ def gradient_flow(
                     msg = solver.step()
                     if solver.status == "failed":
                         raise IntegrationError(f"RK45 failed at t = {solver.t:.6g}: {msg}")
-                    res.steps += 1
-                    if res.steps > max_steps:
+                    if res.steps >= max_steps:
                         raise IntegrationError(f"more than {max_steps} RK45 steps before T = {T:.6g} (stiff)")
                     a = solver.y
                     net, eq, adj, q_ub = solve(a.reshape(m, m), solver.t)
+                    res.steps += 1  # counted once its state is solved and recorded
                     record(float(solver.t), net, eq, adj, q_ub)
                 res.nfev += solver.nfev
                 res.checkpoint_loss.append(res.loss[-1])
@@ -216,8 +216,8 @@ def _heun(res, solve, force, record, net, eq, adj, H, bounds, safety, max_steps,
             F2 = force(net2, eq2, adj2)
             a = a + 0.5 * h * (F + F2)
             t += h
-            res.steps += 1
             net, eq, adj, q_ub = solve(a, t)
+            res.steps += 1  # counted once its state is solved and recorded
             res.nfev += 2
             H = record(t, net, eq, adj, q_ub)
             F = force(net, eq, adj)
