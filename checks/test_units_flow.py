@@ -89,7 +89,7 @@ def test_recorded_diagnostics_are_the_quantities_they_name():
         adj = theory.solve_adjoint(st.net, eq)
         H = theory.gram(st.net, eq, adj.V)
         np.testing.assert_allclose(st.H, H, rtol=1e-9, atol=1e-12)
-        assert arr["lam_min"][k] == pytest.approx(np.linalg.eigvalsh(H)[0], rel=1e-9)
+        assert arr["lam_min"][k] == pytest.approx(np.linalg.eigvalsh(H)[0], rel=1e-9, abs=0)
         assert arr["dA_fro"][k] == pytest.approx(np.linalg.norm(A - net.A), rel=1e-12)
         assert arr["dH_op"][k] == pytest.approx(np.linalg.norm(H - H0, 2), rel=1e-6, abs=1e-12)
         dz = np.linalg.norm(eq.Z - eq0.Z, axis=0)
@@ -282,3 +282,39 @@ def test_rk45_failure_is_an_integration_error(monkeypatch):
 
 def test_loss_is_half_the_squared_residual():
     assert flow.loss(np.array([1.0, 2.0]), np.array([0.0, 0.0])) == 2.5
+
+
+def test_rk45_receives_the_documented_tolerances(monkeypatch):
+    """RK45 gets rtol as given and atol = rtol·‖dA/dt(0)‖_F/(λ₀·m), the typical entry of ΔA
+    (‖dA/dt(0)‖ from the Lemma 3.2 gradient, computed here independently)."""
+    net, X, y = _problem(seed=1)
+    seen = []
+
+    class Spy(flow.RK45):
+        def __init__(self, *args, **kw):
+            seen.append(kw)
+            super().__init__(*args, **kw)
+
+    monkeypatch.setattr(flow, "RK45", Spy)
+    res = flow.gradient_flow(net, X, y, T=2.0, checkpoints=2, method="rk45", rtol=1e-7)
+    eq = theory.solve_equilibrium(net, X)
+    V = theory.solve_adjoint(net, eq).V
+    g0 = np.linalg.norm(dv.vjp_f(net, eq, V, theory.output(net, eq.Z) - y))
+    assert len(seen) == 2  # one solver per checkpoint interval
+    for kw in seen:
+        assert kw["rtol"] == 1e-7
+        assert kw["atol"] == pytest.approx(1e-7 * g0 / (res.lambda0 * net.m), rel=1e-8, abs=0)
+
+
+def test_a_sample_with_zero_equilibrium_has_no_flow():
+    """A sample with φ(Wx) ≤ 0 on every unit has z(t) ≡ 0 (the unique fixed point of σ(sAz)), so
+    its row of J is 0 and H(0) is singular: the flow refuses to start (λ₀ is needed for T), which
+    is why the relative change ‖Δz_i‖/‖z_i(0)‖ never meets ‖z_i(0)‖ = 0."""
+    net, X, y = _problem(seed=1)
+    W = net.W.copy()
+    W[:, 0] = -np.abs(W[:, 0])
+    net = theory.Network(A=net.A, W=W, u=net.u, gamma=net.gamma)
+    X = np.vstack([[1.0, 0.0, 0.0], X[1:]])  # sample 0 = e₁: Wx = W[:, 0] ≤ 0
+    assert not theory.solve_equilibrium(net, X).Z[:, 0].any()
+    with pytest.raises(theory.SingularGramError):
+        flow.gradient_flow(net, X, y, T=5.0, checkpoints=1)
