@@ -304,6 +304,18 @@ def test_rk45_receives_the_documented_tolerances(monkeypatch):
     for kw in seen:
         assert kw["rtol"] == 1e-7
         assert kw["atol"] == pytest.approx(1e-7 * g0 / (res.lambda0 * net.m), rel=1e-8, abs=0)
+    # labels within 1e-3 of f(0) (scaled into [−1, 1] with the output): the typical entry of ΔA
+    # is ≪ 1 and atol follows it down
+    seen.clear()
+    shrink = 0.5 / max(1.0, np.abs(theory.output(net, eq.Z)).max())  # |f(0)| ≤ ½ after scaling u
+    net = theory.Network(A=net.A, W=net.W, u=shrink * net.u, gamma=net.gamma)
+    eq = theory.solve_equilibrium(net, X)
+    V = theory.solve_adjoint(net, eq).V
+    y_near = theory.output(net, eq.Z) + 1e-3
+    res = flow.gradient_flow(net, X, y_near, T=2.0, checkpoints=1, method="rk45", rtol=1e-7)
+    g0 = np.linalg.norm(dv.vjp_f(net, eq, V, theory.output(net, eq.Z) - y_near))
+    assert g0 / (res.lambda0 * net.m) < 1
+    assert seen[0]["atol"] == pytest.approx(1e-7 * g0 / (res.lambda0 * net.m), rel=1e-8, abs=0)
 
 
 def test_a_sample_with_zero_equilibrium_has_no_flow():

@@ -95,8 +95,9 @@ def _iterate(step, X0: np.ndarray, q: float, rtol: float, maxiter: int | None, w
         history.append(float(rel.max(initial=0.0)))
         Xk = Xn
         # An overflowing iterate (possible only if the q passed in was false) makes ‖x‖ = inf,
-        # and inf ≤ rtol·inf would accept it: stop on any non-finite number first.
-        if not (np.all(np.isfinite(bound)) and np.all(np.isfinite(scale))):
+        # and inf ≤ rtol·inf would accept it: stop on any non-finite number first (both are
+        # ≥ 0, so their sum is finite iff both are).
+        if not np.all(np.isfinite(bound + scale)):
             break
         if np.all(bound <= rtol * scale):
             return Xk, k, bound, tuple(history)
