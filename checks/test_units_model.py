@@ -210,3 +210,16 @@ def test_iteration_history_and_stopping_rule_at_small_scales():
     # abs=0: these are ~1e-14, below pytest.approx's default absolute tolerance of 1e-12
     assert eq.history[-1] == pytest.approx(float((eq.error_bound / scale).max()), rel=1e-12, abs=0)
     assert eq.history[-1] <= DEFAULT_RTOL < eq.history[0]
+
+
+def test_a_sample_with_zero_input_solves_exactly_with_a_finite_history():
+    """φ(Wx) ≤ 0 on every unit (W's first column made ≤ 0, x = e₁): z* = 0 is reached at once;
+    its stopping scale is 0, and the reported relative bounds must stay finite (0, not 0/0)."""
+    net = theory.init_network(6, 3, gamma0=0.6, gamma_rule="gamma0/c", rng=np.random.default_rng(4))
+    W = net.W.copy()
+    W[:, 0] = -np.abs(W[:, 0])
+    net = theory.Network(A=net.A, W=W, u=net.u, gamma=net.gamma)
+    X = np.vstack([[1.0, 0.0, 0.0], _X()[1:]])
+    eq = theory.solve_equilibrium(net, X)
+    assert not eq.Z[:, 0].any() and eq.error_bound[0] == 0.0
+    assert np.isfinite(eq.history).all()
