@@ -6,6 +6,8 @@ fragment of the message that tells the user the quantity and the remedy.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -190,7 +192,7 @@ def test_declared_gamma0_allows_its_own_rounding():
     """γ = γ₀/c reproduces q = γ₀ only to rounding: the check allows γ₀·(1 + 1e-12), not more."""
     net = _net()
     q = net.gamma * theory.spectral_norm(net.A) / np.sqrt(net.m)
-    theory.Network(A=net.A, W=net.W, u=net.u, gamma=net.gamma, gamma0=q * (1 - 1e-13) if q < 1 else 0.5)
+    theory.Network(A=net.A, W=net.W, u=net.u, gamma=net.gamma, gamma0=q * (1 - 1e-13))
     with pytest.raises(theory.NonContractiveError):
         theory.Network(A=net.A, W=net.W, u=net.u, gamma=net.gamma, gamma0=q * (1 - 1e-11))
 
@@ -250,8 +252,6 @@ def test_given_q_is_checked_against_its_limit():
 # ---- full messages (anchored), so a reworded or emptied message is caught
 
 def test_messages_are_anchored():
-    import re as _re
-
     net = _net()
     X, _ = _data()
     cases = [
@@ -282,7 +282,7 @@ def test_messages_are_anchored():
     for fn, cls, pattern in cases:
         with pytest.raises(cls) as info:
             fn()
-        assert _re.search(pattern, str(info.value)), (pattern, str(info.value))
+        assert re.search(pattern, str(info.value)), (pattern, str(info.value))
 
 
 def test_as_finite_returns_float_arrays():
