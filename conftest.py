@@ -10,6 +10,7 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
 # All profiles are derandomised with no example database: the same code gives the same
@@ -31,6 +32,60 @@ def _is_controller(config) -> bool:
 def pytest_addoption(parser):
     parser.addoption("--claim-progress", action="store_true", default=False,
                      help="print one line per finished check: claim, check, verdict, seconds, checks done so far")
+    parser.addoption("--dask-scheduler", default=None,
+                     help="run the trajectory sweeps on this Dask scheduler (e.g. tcp://host:8786); "
+                          "same as IMPLICIT_DASK_SCHEDULER")
+    parser.addoption("--no-prefetch", action="store_true", default=False,
+                     help="do not compute the selected checks' trajectories ahead on the executor")
+
+
+# ------------------------------------------------------------------ sweeps ahead of the checks
+# The trajectory sweeps dominate the run and are independent tasks.  Before any check runs, the
+# controller (the xdist controller, or the only process under -n 0) computes the trajectories that
+# the *selected* checks read on the executor (checks._executor: one worker process per core, or a
+# Dask cluster), while the xdist workers wait; then the checks run in parallel under xdist and read
+# the cache.  The two phases never overlap, so the cores are never oversubscribed.
+_prefetched = False
+
+
+def _check_names(nodeids) -> list[str]:
+    import re
+
+    return [m.group(1) for nid in nodeids if (m := re.search(r"\[(check_[A-Za-z0-9_]+)\]$", nid))]
+
+
+def _prefetch(config, nodeids) -> None:
+    global _prefetched
+    if _prefetched or config.getoption("--no-prefetch") or os.environ.get("IMPLICIT_NO_FLOW_CACHE") == "1":
+        return
+    _prefetched = True
+    from checks import _executor, _flows, harness
+    from checks.replay import load_all
+
+    load_all()
+    keys = harness.tasks_of(_check_names(nodeids))
+    tr = config.pluginmanager.get_plugin("terminalreporter")
+    if tr is not None:
+        def write(line: str) -> None:
+            tr.ensure_newline()
+            tr.write_line(line)
+
+        _executor.progress_writer = write
+    _flows.ensure(keys, label=f"trajectories for the selected checks ({len(keys)} in all)")
+
+
+def pytest_collection_finish(session):
+    """-n 0: the selected items are known here."""
+    if _is_controller(session.config) and not hasattr(session.config, "workerinput") and \
+            not session.config.pluginmanager.hasplugin("dsession"):
+        _prefetch(session.config, [it.nodeid for it in session.items])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    """xdist controller: called when a worker has collected (all collect the same ids), before
+    the scheduler hands out the first test."""
+    _prefetch(node.config, ids)
 
 
 _tail = None
@@ -55,6 +110,8 @@ def pytest_runtest_logreport(report):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: long-running sweep or high-precision check (thorough profile)")
+    if config.getoption("--dask-scheduler"):
+        os.environ["IMPLICIT_DASK_SCHEDULER"] = config.getoption("--dask-scheduler")
     try:
         from threadpoolctl import threadpool_limits
 

@@ -70,15 +70,86 @@ def main() -> int:
     rows.append({"name": "Gram: Hadamard form vs explicit JJᵀ m=24 n=8", "hadamard": t_h, "explicit": t_j,
                  "speedup": t_j / t_h, "max_abs_diff": float(np.abs(H - J @ J.T).max())})
     quick = "--quick" in sys.argv
-    rows += accel_rows()
-    rows += gram_rows(rng, quick)
-    rows += flow_rows(rng, quick)
+    only = [a.split("=", 1)[1] for a in sys.argv if a.startswith("--only=")]
+    groups = {"accel": accel_rows, "gram": lambda: gram_rows(rng, quick), "flow": lambda: flow_rows(rng, quick),
+              "integrator": lambda: integrator_rows(quick), "sweep": sweep_rows}
+    for name, fn in groups.items():
+        if not only or name in only:
+            rows += fn()
     out = {"machine": {"platform": platform.platform(), "cores": os.cpu_count()}, "rows": rows}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(out, indent=1))
     for r in rows:
         print(r)
     return 0
+
+
+def integrator_rows(quick: bool) -> list[dict]:
+    """Exponential Euler vs Heun on the same C6 path (γ₀/(2c), seed 0, n = 6, T = 6/λ₀): steps, solves,
+    wall time and the verdict quantities of both; then a whole trajectory at m = 4096, n = 32 to
+    L ≤ 1e-3·L(0) with exponential Euler."""
+    from checks import _flows
+    from theory.flow import gradient_flow
+
+    rows = []
+    for m in ([1024, 2048] if quick else [1024, 2048, 4096]):
+        net, X, y = _flows.problem("gamma0/2c", m, 0)
+        out = {}
+        for method, knob in (("exp", _flows.EXP_TAU), ("heun", _flows.SAFETY)):
+            t0 = time.perf_counter()
+            r = gradient_flow(net, X, y, method=method, rtol=knob)
+            sec = time.perf_counter() - t0
+            a = r.arrays()
+            out[method] = {"steps": r.steps, "solves": r.nfev + 1, "seconds": sec,
+                           "min_lambda_ratio": float(a["lam_min"].min() / r.lambda0),
+                           "a_holds": bool(a["lam_min"].min() >= r.lambda0 / 2), "c_holds": r.failure is None,
+                           "max_dA": float(a["dA_fro"].max()), "final_loss_ratio": float(a["loss"][-1] / a["loss"][0])}
+        row = {"name": f"exponential Euler vs Heun, C6 path m={m} n=6 (γ₀/2c, seed 0, T = 6/λ₀)", "m": m,
+               "exp": out["exp"], "heun": out["heun"],
+               "step_ratio": out["heun"]["steps"] / out["exp"]["steps"],
+               "time_ratio": out["heun"]["seconds"] / out["exp"]["seconds"],
+               "same_verdicts": out["exp"]["a_holds"] == out["heun"]["a_holds"] and
+               out["exp"]["c_holds"] == out["heun"]["c_holds"], "goal": "≥ 10× fewer steps, same verdicts"}
+        rows.append(row)
+        print(row, flush=True)
+    m, n = (2048, 32) if quick else (4096, 32)
+    net = theory.init_network(m, 16, gamma0=0.5, gamma_rule="gamma0/2c", rng=np.random.default_rng([m, 3]))
+    X, y = theory.make_data(n, 16, np.random.default_rng([m, 4]))
+    t0 = time.perf_counter()
+    H, _ = _cold_gram(net, X)
+    lam0 = float(np.linalg.eigvalsh(H)[0])
+    T = np.log(1000) / lam0  # Theorem 3.1 (d): L(T) ≤ e^{−λ₀T}L(0) = 1e-3·L(0)
+    r = gradient_flow(net, X, y, method="exp", rtol=_flows.EXP_TAU, T=T, checkpoints=4)
+    sec = time.perf_counter() - t0
+    rows.append({"name": f"whole trajectory m={m} n={n} to L ≤ 1e-3·L(0), exponential Euler", "seconds": sec,
+                 "steps": r.steps, "final_loss_ratio": float(r.loss[-1] / r.loss[0]), "T_lambda0": float(T * lam0),
+                 "failure": r.failure, "goal": "≤ 120 s"})
+    print(rows[-1], flush=True)
+    return rows
+
+
+def sweep_rows() -> list[dict]:
+    """A sweep's wall time on 2 local worker processes vs 1 (issue: ≥ 1.8×): 8 C6 trajectories at
+    m = 256 (Heun), computed twice into private caches."""
+    import tempfile
+
+    from checks import _executor, _flows, _tasks
+
+    keys = [_flows.key("gamma0/2c", 256, s) for s in range(8)]
+    _executor.progress_writer = lambda line: None
+    times = {}
+    for n in (1, 2):
+        os.environ[_executor.ENV_WORKERS] = str(n)
+        with tempfile.TemporaryDirectory() as tmp:
+            _tasks.CACHE = Path(tmp)
+            t0 = time.perf_counter()
+            _flows.ensure(keys, label="bench")
+            times[n] = time.perf_counter() - t0
+    os.environ.pop(_executor.ENV_WORKERS, None)
+    row = {"name": "sweep of 8 trajectories (m=256, Heun) on 2 worker processes vs 1", "seconds_1": times[1],
+           "seconds_2": times[2], "speedup": times[1] / times[2], "cores": os.cpu_count(), "goal": "≥ 1.8×"}
+    print(row, flush=True)
+    return [row]
 
 
 def accel_rows() -> list[dict]:

@@ -1,45 +1,109 @@
-"""Gradient-flow trajectories shared by the C6 and C7 checks, and the width/seed plan.
+"""Gradient-flow trajectories shared by the C6, C7, C9, C12 and C13 checks, and the width/seed plan.
 
-A trajectory is identified by (γ rule, m, seed, step safety).  Data (X, y) depend on the
-seed only, so a width sweep trains networks of different widths on the same data; the
-network is drawn from the generator seeded with (seed, m).
+A trajectory is identified by a :class:`Key`: (γ rule, m, seed, integrator, step knob).  Data
+(X, y) depend on the seed only, so a width sweep trains networks of different widths on the same
+data; the network is drawn from the generator seeded with (seed, m).
+
+Integrator by width (:func:`integrator`): Heun (h = 0.25/λ_max(H(t)), the oracle) below
+``EXP_MIN_M``, exponential Euler (h ≤ 0.25/λ₀, ``theory.flow._exp_euler``) from ``EXP_MIN_M`` on.
+Below that width the flow *slides* along ReLU switching surfaces so often (C9) that exponential
+Euler's big steps are only first order and its halving estimate understates its error (measured:
+checks/test_c06_theorem31.py, accuracy check); from m = 1024 on its accuracy against Heun is
+shown in CI on every recorded quantity the verdicts use.
+
+Trajectories are pure functions of their key (a task of ``checks._tasks``); :func:`ensure`
+computes the missing ones on a ``concurrent.futures`` executor (``checks._executor``) and stores
+each in the content-addressed cache (``reports/.cache/flows``, keyed by the key and a hash of the
+code), shared by xdist workers, local worker processes and Dask clusters alike.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 from hypothesis import settings
 
 import theory
 from theory import bounds
-from theory.flow import gradient_flow
+from theory.flow import SOLVE_RTOL, gradient_flow
+
+from . import _tasks
 
 #: THEORY.md pilot setting.
 N, D, GAMMA0 = 6, 4, 0.5
-#: Heun step safety h·λ_max(H) (see theory.flow); the accuracy check halves it.
+#: Heun step safety h·λ_max(H) (see theory.flow); the accuracy checks halve it.
 SAFETY = 0.25
-#: The decision width: every profile decides C6 at the same width with DECISION_SEEDS seeds,
-#: so the verdict does not depend on the profile; 'thorough' adds widths as evidence.
-#: 29 seeds all passing give a one-sided 95% Clopper-Pearson lower bound 0.902 ≥ 1 − δ, δ = 0.1.
-DECISION_M, DECISION_SEEDS, DELTA = 256, 30, 0.1
+#: Exponential Euler: step h ≤ EXP_TAU/λ₀ (and ‖ΔA‖ per step ≤ EXP_TAU·B₀, theory.flow.EXP_MOVE);
+#: the accuracy check halves it.  Used from EXP_MIN_M on (module docstring).
+EXP_TAU, EXP_MIN_M = 0.25, 1024
+#: Theorem 3.1's δ: "with probability ≥ 1 − δ".
+DELTA = 0.1
 
+#: Widths and seeds per profile.  C6 decides at ``decision`` widths (pooled one-sided 95%
+#: Clopper–Pearson bound ≥ 1 − δ needs ≥ 29 seeds even with no failure); the other widths give
+#: the trend.  dev = ci, so a developer sees the verdicts CI records.
 PLANS = {
-    "dev": {"widths": (64, 128, 256), "seeds": (10, 10, DECISION_SEEDS)},  # = ci: same verdicts
-    "ci": {"widths": (64, 128, 256), "seeds": (10, 10, DECISION_SEEDS)},
-    "thorough": {"widths": (64, 128, 256, 512, 1024, 2048, 4096), "seeds": (50, 50, 50, 30, 10, 2, 1)},
+    "ci": {"widths": (64, 128, 256, 1024), "seeds": (8, 8, 8, 30), "decision": (1024,)},
+    "thorough": {"widths": (64, 128, 256, 512, 1024, 2048, 4096), "seeds": (50, 50, 50, 30, 30, 30, 30),
+                 "decision": (1024, 2048, 4096)},
 }
+PLANS["dev"] = PLANS["ci"]
+
+RULES = ("gamma0/2c", "gamma0/c")
 
 
 def plan() -> dict:
     name = settings.get_current_profile_name()
     return PLANS.get(name, PLANS["dev"])
+
+
+def integrator(m: int) -> tuple[str, float]:
+    """(method, knob) used for a width in the sweeps (module docstring)."""
+    return ("exp", EXP_TAU) if m >= EXP_MIN_M else ("heun", SAFETY)
+
+
+@dataclass(frozen=True)
+class Key:
+    """One trajectory: γ rule, width, data/init seed, integrator and its step knob (a task of
+    checks._tasks: cached in reports/.cache/flows)."""
+
+    namespace = "flows"
+
+    rule: str
+    m: int
+    seed: int
+    method: str
+    knob: float
+
+    @property
+    def stem(self) -> str:
+        return f"{self.rule.replace('/', '_')}-{self.m}-{self.seed}-{self.method}-{self.knob}"
+
+    def label(self) -> str:
+        return f"{self.rule} m={self.m} seed={self.seed} ({self.method} {self.knob})"
+
+    def cost(self) -> float:
+        """Rough relative cost (m² per solve × solves: Heun ≈ 100/knob steps of 2 solves, exponential
+        Euler ≈ 6.5/knob steps of 1), to start the longest tasks first."""
+        return self.m**2 * (200.0 / self.knob if self.method == "heun" else 6.5 / self.knob)
+
+    def compute(self) -> dict:
+        return compute(self)
+
+
+def key(rule: str, m: int, seed: int, method: str | None = None, knob: float | None = None) -> Key:
+    """The key of a trajectory; method and knob default to the sweep's integrator for m."""
+    dm, dk = integrator(m)
+    return Key(rule, int(m), int(seed), method or dm, float(dk if knob is None else knob))
+
+
+def sweep_keys(rules=RULES) -> list[Key]:
+    """Every trajectory of the profile's plan for the given γ rules."""
+    p = plan()
+    return [key(r, m, s) for r in rules for m, k in zip(p["widths"], p["seeds"]) for s in range(k)]
 
 
 def problem(rule: str, m: int, seed: int) -> tuple[theory.Network, np.ndarray, np.ndarray]:
@@ -50,17 +114,23 @@ def problem(rule: str, m: int, seed: int) -> tuple[theory.Network, np.ndarray, n
 
 @dataclass(frozen=True)
 class Summary:
-    """What the C6/C7 checks need from one trajectory (small: the path itself is dropped)."""
+    """What the checks need from one trajectory (the path's recorded series, not the matrices)."""
 
     rule: str
     m: int
     seed: int
+    method: str
+    knob: float
     lambda0: float
-    R: float
-    margins: dict  # conclusion -> margin (≥ 1 holds)
-    maxima: dict  # max over the path of recorded quantities
+    R: float  # Theorem 3.1 (b): (2/λ₀)·√n·γc_W/(1 − γ₀)²·‖f(0) − y‖
+    G: float  # γ·c_W: the gradient bound is G/(1 − q)² per sample (C4)
+    r0: float  # ‖f(0) − y‖
+    path: dict  # recorded series: t, loss, lam_min, dA_fro, q_cert, dH_op, err_f, err_A
+    maxima: dict  # max over the path of recorded quantities, C9/C12/C13 numbers
+    margins: dict  # C12 margin
     series: dict  # downsampled t, loss, loss bound, λ_min/λ₀ for figures
     checkpoint_loss: list
+    checkpoint_f: list
     steps: int
     failure: str | None
 
@@ -70,37 +140,23 @@ def _downsample(a: np.ndarray, k: int = 60) -> list[float]:
     return [float(v) for v in a[idx]]
 
 
-def _code_hash() -> str:
-    """Hash of the code a trajectory depends on: a cached summary is reused only if unchanged."""
-    root = Path(__file__).resolve().parent.parent
-    h = hashlib.sha256()
-    for p in sorted((root / "theory").glob("*.py")) + [Path(__file__)]:
-        h.update(p.read_bytes())
-    return h.hexdigest()[:16]
+@lru_cache(maxsize=1024)
+def _load(k: Key) -> Summary:
+    return Summary(**_tasks.result(k))
 
 
-CACHE = Path(__file__).resolve().parent.parent / "reports" / ".cache" / "flows"
+def trajectory(rule: str, m: int, seed: int, method: str | None = None, knob: float | None = None) -> Summary:
+    """Summary of one trajectory (from the cache when present; computed here otherwise)."""
+    return _load(key(rule, m, seed, method, knob))
 
 
-@lru_cache(maxsize=512)
-def trajectory(rule: str, m: int, seed: int, safety: float = SAFETY) -> Summary:
-    """Summary of one trajectory; computed once per code version and shared between xdist
-    workers through a small JSON file (written atomically; identical content either way)."""
-    if os.environ.get("IMPLICIT_NO_FLOW_CACHE") == "1":  # mutation runs: the source hash cannot tell mutants apart
-        return Summary(**json.loads(json.dumps(asdict(_compute(rule, m, seed, safety)))))
-    key = f"{rule.replace('/', '_')}-{m}-{seed}-{safety}-{_code_hash()}"
-    path = CACHE / f"{key}.json"
-    if path.exists():
-        return Summary(**json.loads(path.read_text()))
-    summ = _compute(rule, m, seed, safety)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(asdict(summ)))
-    os.replace(tmp, path)
-    return Summary(**json.loads(path.read_text()))  # the same round trip as a cache hit
+def ensure(keys, label: str = "trajectories") -> None:
+    """Compute the missing trajectories of ``keys`` on the executor and store them (checks._tasks)."""
+    _tasks.ensure(keys, label=label)
 
 
 N_TEST = 16  # held-out unit vectors for C9 and C13
+C9_M = 128  # the width of C9's Gaussian-init paths (Heun, step safety h and h/2)
 
 
 #: A step "crosses a kink" when some pre-activation P (training or held-out) is, at either end of
@@ -113,14 +169,18 @@ KINK_REACH = 2.0
 class _Section4:
     """on_step recorder for Section 4 along a trajectory (C9, C12, C13), O(m² + nm + n_test·m) memory.
 
-    C9 bookkeeping, per accepted step k (t_k → t_{k+1}), on held-out x:
+    The held-out equilibria come with the state (``gradient_flow(X_extra=Xt)``: one Picard
+    iteration for samples and held-out points).  With ``path_kernel`` (Heun paths), the held-out
+    adjoint is solved at every step for the C9 bookkeeping, per accepted step k (t_k → t_{k+1}):
       δ_k = f_x(t_{k+1}) − f_x(t_k) + ½h(K_{t_k}(x,X)r_k + K_{t_{k+1}}(x,X)r_{k+1})   (path-kernel residual)
       ε_k = f_x(t_{k+1}) − f_x(t_k) − ½(∇f_x(A_k) + ∇f_x(A_{k+1}))·ΔA_k                (line integral, exact up to O(h³))
     summed separately over smooth steps and steps that cross a ReLU kink (see KINK_REACH).
+    Without it (exponential-Euler paths, whose long steps make a per-step trapezoid meaningless)
+    only t = 0 needs the held-out adjoint (K_0 for g_t).
     """
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, Xt: np.ndarray) -> None:
-        self.X, self.y, self.Xt = X, y, Xt
+    def __init__(self, X: np.ndarray, y: np.ndarray, Xt: np.ndarray, path_kernel: bool = True) -> None:
+        self.X, self.y, self.Xt, self.path_kernel = X, y, Xt, path_kernel
         self.cache: dict = {}
         self.prev = None
         self.integral = np.zeros(len(Xt))
@@ -134,19 +194,23 @@ class _Section4:
 
     def __call__(self, st) -> None:
         net = st.net
-        eqt = theory.solve_equilibrium(net, self.Xt, Z0=self.cache.get("Z"), rtol=1e-11)
-        adt = theory.solve_adjoint(net, eqt, W0=self.cache.get("W"), rtol=1e-11)
-        self.cache["Z"], self.cache["W"] = eqt.Z, adt.Wa
+        eqt = st.eq_extra
+        if eqt is None:  # pragma: no cover - a recorder needs the held-out equilibria with the state
+            raise ValueError("_Section4 needs gradient_flow(..., X_extra=Xt)")
         f_x = theory.output(net, eqt.Z)
-        r = st.f - self.y
-        K_xX = (net.gamma / net.m) ** 2 * ((adt.V.T @ st.adj.V) * (eqt.Z.T @ st.eq.Z))
-        Kr = K_xX @ r
-        P = np.concatenate([st.eq.P, eqt.P], axis=1)
-        if self.prev is None:  # t = 0: the linearised model is built from the initial quantities
+        first = self.prev is None
+        if first or self.path_kernel:
+            adt = theory.solve_adjoint(net, eqt, W0=self.cache.get("W"), rtol=SOLVE_RTOL)
+            self.cache["W"] = adt.Wa
+            K_xX = (net.gamma / net.m) ** 2 * ((adt.V.T @ st.adj.V) * (eqt.Z.T @ st.eq.Z))
+        if first:  # t = 0: the linearised model is built from the initial quantities
             self.H0, self.f0, self.f0_x, self.K0_xX = st.H, st.f.copy(), f_x.copy(), K_xX
             self.eig = bounds.Eig(st.H)
             self.r0 = self.y - st.f
-        else:
+        elif self.path_kernel:
+            r = st.f - self.y
+            Kr = K_xX @ r
+            P = np.concatenate([st.eq.P, eqt.P], axis=1)
             t0, Kr0, fx0, A0, Vx0, Zx0, P0 = self.prev
             h = st.t - t0
             trap = 0.5 * h * (Kr0 + Kr)
@@ -164,7 +228,12 @@ class _Section4:
             if kink:
                 self.kink_steps += 1
                 self.kink_time += h
-        self.prev = (st.t, Kr, f_x, net.A.copy(), adt.V, eqt.Z, P)
+        if self.path_kernel:
+            r = st.f - self.y
+            P = np.concatenate([st.eq.P, eqt.P], axis=1)
+            self.prev = (st.t, K_xX @ r, f_x, net.A.copy(), adt.V, eqt.Z, P)
+        else:
+            self.prev = (st.t,)
         g_x = bounds.g_t(self.f0_x, self.K0_xX, self.eig, self.r0, st.t)
         self.coupling_max = max(self.coupling_max, float(np.abs(f_x - g_x).max()))
         self.c12.append((st.t, float(np.linalg.norm(st.f - bounds.g_hat(self.eig, self.f0, self.y, st.t)))))
@@ -173,6 +242,8 @@ class _Section4:
     def c9_numbers(self) -> dict:
         """The C9 residuals (max over held-out x) for the whole path and its smooth/kink parts, for
         the identity as stated (factor 1) and for the planted f_T − f_0 = −½∫K_t r dt."""
+        if not self.path_kernel:
+            return {}
         mx = lambda v: float(np.abs(v).max())  # noqa: E731
         out = {"c9_change": mx(self.f_x - self.f0_x), "c9_kink_steps": self.kink_steps,
                "c9_kink_time": self.kink_time, "c9_steps": self.steps}
@@ -186,27 +257,31 @@ class _Section4:
         return out
 
 
-def _compute(rule: str, m: int, seed: int, safety: float) -> Summary:
-    net, X, y = problem(rule, m, seed)
-    Xt = theory.normalize_rows(np.random.default_rng([seed, 99]).standard_normal((N_TEST, D)))
-    rec = _Section4(X, y, Xt)
-    res = gradient_flow(net, X, y, rtol=safety, on_step=rec)
+def theorem31_R(lam0: float, G: float, r0: float, q_bar: float = GAMMA0) -> float:
+    """Theorem 3.1 (b): R(q̄) = (2/λ₀)·√n·G/(1 − q̄)²·‖f(0) − y‖ with G = γc_W (docs/claims.md, C6);
+    the paper's R is R(γ₀)."""
+    return 2.0 / lam0 * np.sqrt(N) * G / (1.0 - q_bar) ** 2 * r0
+
+
+def compute(k: Key) -> dict:
+    """One trajectory, summarised (JSON-ready)."""
+    net, X, y = problem(k.rule, k.m, k.seed)
+    Xt = theory.normalize_rows(np.random.default_rng([k.seed, 99]).standard_normal((N_TEST, D)))
+    # C9's path-kernel bookkeeping (a held-out adjoint solve and K_t at every step) only on C9's paths
+    rec = _Section4(X, y, Xt, path_kernel=(k.method == "heun" and k.m == C9_M))
+    res = gradient_flow(net, X, y, rtol=k.knob, method=k.method, on_step=rec, X_extra=Xt)
     a = res.arrays()
     lam0, L0 = res.lambda0, a["loss"][0]
     r0 = float(np.sqrt(2 * L0))
-    # Theorem 3.1 (b): R = (2/λ₀)·√n·γ·c_W/(1−γ₀)²·‖f(0) − y‖ (THEORY.md, derived).
-    R = 2.0 / lam0 * np.sqrt(N) * net.gamma * net.c_W / (1 - GAMMA0) ** 2 * r0
+    G = float(net.gamma * net.c_W)
+    R = theorem31_R(lam0, G, r0)
     bound = np.exp(-lam0 * a["t"]) * L0
-    margins = {
-        "a_lambda_min": float(a["lam_min"].min() / (lam0 / 2)),
-        "b_dA_fro": float(R / max(a["dA_fro"].max(), 1e-300)),
-        # (c) q_cert ≥ γ‖A(t)‖₂/√m at every step; a failure means q(t) ≥ 1 was measured.
-        "c_contraction": 0.0 if res.failure else float(1.0 / a["q_cert"].max()),
-        "d_loss": float(np.min(np.where(a["loss"] > 0, bound / np.maximum(a["loss"], 1e-300), np.inf))),
-    }
-    maxima = {k: float(a[k].max()) for k in ("dA_fro", "q_cert", "dH_op", "dz_max", "dz_rel_max", "dv_max", "flip_frac")}
+    zeros = [0.0] * len(a["t"])
+    path = {"t": a["t"], "loss": a["loss"], "lam_min": a["lam_min"], "dA_fro": a["dA_fro"], "q_cert": a["q_cert"],
+            "dH_op": a["dH_op"], "err_f": res.err_f or zeros, "err_A": res.err_A or zeros}
+    maxima = {kk: float(a[kk].max()) for kk in ("dA_fro", "q_cert", "dH_op", "dz_max", "dz_rel_max", "dv_max", "flip_frac")}
     maxima["min_lambda_ratio"] = float(a["lam_min"].min() / lam0)
-    # C9: path-kernel residual f_T(x) − f_0(x) + ∫K_t(x, X)(f_t − y)dt on held-out x.
+    # C9: path-kernel residual f_T(x) − f_0(x) + ∫K_t(x, X)(f_t − y)dt on held-out x (Heun paths).
     maxima.update(rec.c9_numbers())
     # C13: sup over held-out x and recorded t of |f_t(x) − g_t(x)|.
     maxima["c13_coupling"] = rec.coupling_max
@@ -218,10 +293,14 @@ def _compute(rule: str, m: int, seed: int, safety: float) -> Summary:
     dev = np.array([d for _, d in rec.c12])
     b23 = 2 / lam0 * supH * r0 * (np.exp(-lam0 * tt / 2) - np.exp(-lam0 * tt))
     sel = ok_a & (tt > 0) & (dev > 0)
-    margins["c12_coupling"] = float(np.min(b23[sel] / dev[sel])) if sel.any() else float("inf")
+    margins = {"c12_coupling": float(np.min(b23[sel] / dev[sel])) if sel.any() else float("inf")}
     maxima["c12_max_dev"] = float(dev.max())
     maxima["final_loss_ratio"] = float(a["loss"][-1] / L0)
     series = {"t": _downsample(a["t"] * lam0), "loss": _downsample(a["loss"] / L0),
               "bound": _downsample(bound / L0), "lam_ratio": _downsample(a["lam_min"] / lam0)}
-    return Summary(rule, m, seed, lam0, float(R), margins, maxima, series,
-                   [float(v) for v in res.checkpoint_loss], res.steps, res.failure)
+    ck = [int(np.argmin(np.abs(a["t"] - tc))) for tc in np.linspace(0.0, res.T, len(res.checkpoint_loss))]
+    out = Summary(k.rule, k.m, k.seed, k.method, k.knob, lam0, float(R), G, r0,
+                  {kk: [float(v) for v in vv] for kk, vv in path.items()}, maxima, margins, series,
+                  [float(v) for v in res.checkpoint_loss], [[float(v) for v in res.f[i]] for i in ck],
+                  res.steps, res.failure)
+    return json.loads(json.dumps(asdict(out)))

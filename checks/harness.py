@@ -73,13 +73,43 @@ class Check:
     control_of: str | None = None
     kind: str = "property"  # or "experiment"
     max_examples: int | None = None
+    planted: dict | None = None  # a control declared with its check: the keyword arguments it plants
+    expect: str | None = None  # a declared control's expected verdict (REFUTED: negative, VERIFIED: positive)
+    tasks: Callable[[], list] | None = None  # independent work (trajectory keys) the check reads, for prefetching
+
+
+@dataclass(frozen=True)
+class Planted:
+    """A control declared with its check: the check's own function, sizes and rule, called with
+    ``kwargs`` planting a false statement (``expect`` REFUTED) or a true variant of a refuted one
+    (``expect`` VERIFIED)."""
+
+    statement: str
+    kwargs: dict
+    expect: str = "REFUTED"
+
+
+def _register_controls(fn, claim: str, kind: str, strategy, max_examples, controls: dict | None, tasks=None) -> None:
+    import functools
+
+    for suffix, pl in (controls or {}).items():
+        planted_fn = functools.partial(fn, **pl.kwargs)
+        _register(Check(f"{fn.__name__}_{suffix}", claim, pl.statement, planted_fn, strategy, fn.__name__, kind,
+                        max_examples, dict(pl.kwargs), pl.expect, tasks))
 
 
 REGISTRY: dict[str, Check] = {}
 
 
+def _same_fn(a, b) -> bool:
+    if a is b:
+        return True
+    return getattr(a, "func", None) is not None and getattr(a, "func", None) is getattr(b, "func", None) \
+        and a.keywords == b.keywords
+
+
 def _register(check: Check) -> Check:
-    if check.name in REGISTRY and REGISTRY[check.name].fn is not check.fn:
+    if check.name in REGISTRY and not _same_fn(REGISTRY[check.name].fn, check.fn):
         raise ValueError(f"duplicate check name {check.name}")
     if not check.claim.startswith("C"):
         raise ValueError(f"{check.name}: claim id must be C1..C19, got {check.claim}")
@@ -88,25 +118,30 @@ def _register(check: Check) -> Check:
 
 
 def property_check(claim: str, strategy, *, statement: str, control_of: str | None = None,
-                   max_examples: int | None = None):
+                   max_examples: int | None = None, controls: dict[str, Planted] | None = None):
     """Register ``fn(spec) -> Outcome`` as a property check of ``claim``.
 
     ``max_examples`` caps the profile's budget for expensive checks (mpmath); it never
-    raises it.
+    raises it.  ``controls`` declares planted variants run through ``fn`` itself.
     """
 
     def deco(fn):
         _register(Check(fn.__name__, claim, statement, fn, strategy, control_of, "property", max_examples))
+        _register_controls(fn, claim, "property", strategy, max_examples, controls)
         return fn
 
     return deco
 
 
-def experiment(claim: str, *, statement: str, control_of: str | None = None):
-    """Register ``fn(budget) -> Result`` as an experiment of ``claim``."""
+def experiment(claim: str, *, statement: str, control_of: str | None = None,
+               controls: dict[str, Planted] | None = None, tasks: Callable[[], list] | None = None):
+    """Register ``fn(budget) -> Result`` as an experiment of ``claim``; ``controls`` declares
+    planted variants run through ``fn`` itself (``fn(budget, **planted.kwargs)``); ``tasks``
+    lists the independent work it reads (trajectory keys), computed ahead on the executor."""
 
     def deco(fn):
-        _register(Check(fn.__name__, claim, statement, fn, None, control_of, "experiment"))
+        _register(Check(fn.__name__, claim, statement, fn, None, control_of, "experiment", tasks=tasks))
+        _register_controls(fn, claim, "experiment", None, None, controls, tasks)
         return fn
 
     return deco
@@ -195,7 +230,8 @@ def verify(name: str) -> Result:
     t0 = time.perf_counter()
     res = run(name)
     record = verdicts_of_record()
-    expected = record.get(name)
+    check = REGISTRY[name]
+    expected = check.expect if check.expect is not None else record.get(name)  # declared controls: in code
     if isinstance(expected, dict):  # profile-specific record: {"default": ..., "thorough": ...}
         expected = expected.get(settings.get_current_profile_name(), expected.get("default"))
     evidence.record(dict(_entry(res, time.perf_counter() - t0), expected=expected))
@@ -256,3 +292,14 @@ def ratio_margin(allowed, err) -> float:
     _no_nan("ratio_margin", allowed, err)
     pos = err > 0
     return float(np.min(np.where(pos, allowed / np.where(pos, err, 1.0), np.inf), initial=np.inf))
+
+
+def tasks_of(names) -> list:
+    """The union of the tasks (trajectory keys) that the named checks read, in a stable order."""
+    seen: dict = {}
+    for name in names:
+        check = REGISTRY.get(name)
+        if check is not None and check.tasks is not None:
+            for t in check.tasks():
+                seen.setdefault(t, None)
+    return list(seen)

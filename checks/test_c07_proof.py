@@ -180,13 +180,13 @@ def _drift(claimed_max_slope: float, label: str) -> Result:
 
 
 @experiment("C7", statement="(15): max_t ‖H(t) − H(0)‖₂ shrinks with m along the flow (95% slope interval < 0); "
-            "slopes of ‖ΔA‖_F, ‖Δz‖/‖z‖, ‖Δv‖ and the flipped fraction reported.")
+            "slopes of ‖ΔA‖_F, ‖Δz‖/‖z‖, ‖Δv‖ and the flipped fraction reported.", tasks=lambda: _flows.sweep_keys(("gamma0/2c",)))
 def check_c7_eq15_gram_drift(budget: int) -> Result:
     return _drift(-0.0, "slope < 0")
 
 
 @experiment("C7", control_of="check_c7_eq15_gram_drift",
-            statement="Planted: ‖H(t) − H(0)‖₂ decays like m^{-3/2} or faster.")
+            statement="Planted: ‖H(t) − H(0)‖₂ decays like m^{-3/2} or faster.", tasks=lambda: _flows.sweep_keys(("gamma0/2c",)))
 def check_c7_eq15_gram_drift_detects_fast_decay(budget: int) -> Result:
     return _drift(-1.5, "slope ≤ -1.5")
 

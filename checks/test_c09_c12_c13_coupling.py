@@ -13,7 +13,7 @@ from . import _flows, _sweeps
 from .harness import INCONCLUSIVE, REFUTED, VERIFIED, Result, experiment, verify
 
 RULE = "gamma0/2c"
-C9_M, C9_SEEDS = 128, 4
+C9_M, C9_SEEDS = _flows.C9_M, 4
 #: Slowest convergence order still accepted as discretisation error: Heun + trapezoid is order 2
 #: on smooth stretches; a step that crosses a ReLU kink loses an order (O(h²) local → O(h) global
 #: over O(1) crossings), and a variable step can cost another half.  A residual that decays slower
@@ -43,12 +43,20 @@ _C9_RULE = ("worst over paths of floor_margin(ρ(h), ρ(h/2)): Richardson with t
             "p = ½; < 1 means the residual has an h-independent part")
 
 
+def _c9_tasks() -> list:
+    return [_flows.key(RULE, C9_M, seed, "heun", sf) for seed in range(C9_SEEDS) for sf in (_flows.SAFETY, _flows.SAFETY / 2)]
+
+
+def _sweep_tasks() -> list:
+    return _flows.sweep_keys((RULE,))
+
+
 def _c9_gaussian(key: str) -> Result:
     """Whole Gaussian-init path (C6's trajectories, m = 128, 4 data seeds) at step safety h and h/2."""
     rows, worst, cex = [], np.inf, None
     for seed in range(C9_SEEDS):
-        a = _flows.trajectory(RULE, C9_M, seed, _flows.SAFETY).maxima
-        b = _flows.trajectory(RULE, C9_M, seed, _flows.SAFETY / 2).maxima
+        a = _flows.trajectory(RULE, C9_M, seed, "heun", _flows.SAFETY).maxima
+        b = _flows.trajectory(RULE, C9_M, seed, "heun", _flows.SAFETY / 2).maxima
         mg = floor_margin(a[key], b[key], _solver_floor(b))
         rows.append({"seed": seed, "residual_h": a[key], "residual_h2": b[key], "change": b["c9_change"],
                      "steps_h2": b["c9_steps"], "kink_steps_h2": b["c9_kink_steps"], "margin": mg})
@@ -62,7 +70,7 @@ def _c9_gaussian(key: str) -> Result:
 
 
 @experiment("C9", statement="Path-kernel form f_T(x) = f_0(x) − ∫₀ᵀK_t(x,X)(f_t − y)dt exact along the flow (Gaussian "
-            "init, held-out x): the discrete residual vanishes as the step shrinks.")
+            "init, held-out x): the discrete residual vanishes as the step shrinks.", tasks=_c9_tasks)
 def check_c9_path_kernel(budget: int) -> Result:
     res = _c9_gaussian("c9_residual")
     if res.verdict == REFUTED:
@@ -77,7 +85,7 @@ def check_c9_path_kernel(budget: int) -> Result:
 
 @experiment("C9", control_of="check_c9_path_kernel", statement="Positive control on the same paths and step sizes: "
             "the chain-rule line integral f_T − f_0 = Σ½(∇f_x(A_k) + ∇f_x(A_{k+1}))·ΔA_k, true for any path, "
-            "passes the same convergence rule.")
+            "passes the same convergence rule.", tasks=_c9_tasks)
 def check_c9_line_integral(budget: int) -> Result:
     return _c9_gaussian("c9_line")
 
@@ -100,7 +108,7 @@ def _section51_paths() -> tuple[dict, ...]:
     out = []
     for sf in FF_SAFETIES:
         rec = _flows._Section4(X, y, Xt)
-        gradient_flow(net, X, y, T=FF_T, rtol=sf, on_step=rec, checkpoints=1)
+        gradient_flow(net, X, y, T=FF_T, rtol=sf, on_step=rec, checkpoints=1, X_extra=Xt)
         out.append(rec.c9_numbers())
     return tuple(out)
 
@@ -171,12 +179,12 @@ def _c12(factor: float) -> Result:
 
 
 @experiment("C12", statement="(23): ‖f(t) − ĝ(t)‖ ≤ (2/λ₀)sup_s‖H(s)−H(0)‖₂‖f(0)−y‖(e^{−λ₀t/2} − e^{−λ₀t}) at every "
-            "recorded step of every trajectory (while λ_min(H) ≥ λ₀/2).")
+            "recorded step of every trajectory (while λ_min(H) ≥ λ₀/2).", tasks=_sweep_tasks)
 def check_c12_coupling_bound(budget: int) -> Result:
     return _c12(1.0)
 
 
-@experiment("C12", control_of="check_c12_coupling_bound", statement="Planted: the bound of (23) divided by 10.")
+@experiment("C12", control_of="check_c12_coupling_bound", statement="Planted: the bound of (23) divided by 10.", tasks=_sweep_tasks)
 def check_c12_coupling_bound_detects_tenth(budget: int) -> Result:
     return _c12(0.1)
 
@@ -214,24 +222,24 @@ def _c13(claimed: float, scale_power: float = 0.0) -> Result:
 
 
 @experiment("C13", statement="(24): sup_t max_{held-out x}|f_t(x) − g_t(x)| → 0 as m grows (fixed-effects log-log "
-            "slope interval below 0).")
+            "slope interval below 0).", tasks=_sweep_tasks)
 def check_c13_uniform_coupling(budget: int) -> Result:
     return _c13(0.0)
 
 
 @experiment("C13", statement="The pilot's rate: the coupling decays like m^{-1/2} (pilot slope −0.49): the slope "
-            "interval reaches −1/2.")
+            "interval reaches −1/2.", tasks=_sweep_tasks)
 def check_c13_coupling_pilot_rate(budget: int) -> Result:
     return _c13(_sweeps.PREDICTED_RATE)
 
 
 @experiment("C13", control_of="check_c13_uniform_coupling",
-            statement="Planted: m·sup|f_t − g_t| → 0 (the coupling is o(m⁻¹)), through the same slope rule.")
+            statement="Planted: m·sup|f_t − g_t| → 0 (the coupling is o(m⁻¹)), through the same slope rule.", tasks=_sweep_tasks)
 def check_c13_uniform_coupling_detects_o_m_inverse(budget: int) -> Result:
     return _c13(0.0, scale_power=1.0)
 
 
-@experiment("C13", control_of="check_c13_coupling_pilot_rate", statement="Planted: the coupling decays like m⁻¹.")
+@experiment("C13", control_of="check_c13_coupling_pilot_rate", statement="Planted: the coupling decays like m⁻¹.", tasks=_sweep_tasks)
 def check_c13_coupling_pilot_rate_detects_m_inverse(budget: int) -> Result:
     return _c13(-1.0)
 

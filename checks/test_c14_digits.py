@@ -12,7 +12,7 @@ is beyond this machine's budget (the flow's stiffness λ_max/λ₀ exceeds 10⁵
 
 from __future__ import annotations
 
-from functools import cache
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -22,6 +22,7 @@ from scipy import stats
 import theory
 from theory import bounds
 
+from . import _tasks
 from ._stats import cp_lower_one_sided, cp_upper_one_sided
 from .harness import INCONCLUSIVE, REFUTED, VERIFIED, Result, experiment, verify
 
@@ -29,7 +30,9 @@ PAIRS = ((0, 1), (3, 8))
 NOISE = (0.0, 0.25, 0.5, 0.75, 1.0)
 DELTA = 0.1
 N_TRAIN = 100
-SEEDS = {"thorough": 12}
+#: Seeds per digit pair: thorough gives the initialisation ordering ≥ 400 paired comparisons
+#: (2 pairs × 5 noise levels × 45 seeds, minus ties), a 95% CP half-width ≤ 0.05 near ½.
+SEEDS = {"thorough": 45}
 WIDTH = {"thorough": 1024}
 
 
@@ -59,47 +62,71 @@ def _start(net, Xtr: np.ndarray, Xte: np.ndarray):
     return H0, K, theory.output(net, eq.Z), theory.output(net, eqt.Z), bounds.Eig(H0)
 
 
-def _runs() -> list[dict]:
-    prof = settings.get_current_profile_name()
-    m, n_seeds = WIDTH.get(prof, 256), SEEDS.get(prof, 8)
+@dataclass(frozen=True)
+class DigitsRun:
+    """One (digit pair, seed) of the g_∞ study: both starts, every noise level (a task of
+    checks._tasks, cached in reports/.cache/c14)."""
+
+    namespace = "c14"
+    a: int
+    b: int
+    seed: int
+    m: int
+
+    @property
+    def stem(self) -> str:
+        return f"ginf-{self.a}v{self.b}-{self.seed}-{self.m}"
+
+    def label(self) -> str:
+        return f"digits {self.a}v{self.b} seed={self.seed} m={self.m}"
+
+    def cost(self) -> float:
+        return float(self.m) ** 2 * 4  # two starts, each a solve on train and test
+
+    def compute(self) -> dict:
+        return {"rows": _digits_rows(self.a, self.b, self.seed, self.m)}
+
+
+def _digits_rows(a: int, b: int, seed: int, m: int) -> list[dict]:
+    X, y_true = digits_pair(a, b)
+    rng = np.random.default_rng([seed, a, b, 14])
+    perm = rng.permutation(len(X))
+    tr, te = perm[:N_TRAIN], perm[N_TRAIN:]
+    net = theory.init_network(m, X.shape[1], gamma0=0.5, gamma_rule="gamma0/2c", rng=rng)
+    # the comparison start: f(0) ≡ 0 (mirrored init), drawn from its own stream so the
+    # standard runs and the label noise are unchanged; same labels for both (paired runs)
+    net_zero = theory.init_network_zero_output(m, X.shape[1], gamma0=0.5, gamma_rule="gamma0/2c",
+                                               rng=np.random.default_rng([seed, a, b, 15]))
+    starts = {"standard": _start(net, X[tr], X[te]), "zero_output": _start(net_zero, X[tr], X[te])}
     out = []
-    for a, b in PAIRS:
-        X, y_true = digits_pair(a, b)
-        for seed in range(n_seeds):
-            rng = np.random.default_rng([seed, a, b, 14])
-            perm = rng.permutation(len(X))
-            tr, te = perm[:N_TRAIN], perm[N_TRAIN:]
-            net = theory.init_network(m, X.shape[1], gamma0=0.5, gamma_rule="gamma0/2c", rng=rng)
-            # the comparison start: f(0) ≡ 0 (mirrored init), drawn from its own stream so the
-            # standard runs and the label noise are unchanged; same labels for both (paired runs)
-            net_zero = theory.init_network_zero_output(m, X.shape[1], gamma0=0.5, gamma_rule="gamma0/2c",
-                                                       rng=np.random.default_rng([seed, a, b, 15]))
-            starts = {"standard": _start(net, X[tr], X[te]), "zero_output": _start(net_zero, X[tr], X[te])}
-            for p in NOISE:
-                flip = rng.random(N_TRAIN) < p
-                y = np.where(flip, rng.choice([-1.0, 1.0], N_TRAIN), y_true[tr])
-                for init, (H0, K, f0, f0t, eig) in starts.items():
-                    r = y - f0
-                    g_test = f0t + K @ (eig.E @ ((eig.E.T @ r) / eig.lam))
-                    terms = bounds.theorem41_bound(0.0, H0, r, DELTA)  # g_∞ interpolates: train ramp loss 0
-                    test_ramp = float(ramp(g_test, y_true[te]).mean())
-                    test01 = float(np.mean(np.sign(g_test) != y_true[te]))
-                    # Test losses are means of len(te) bounded terms: Hoeffding radius at 1 − δ/2.
-                    rad = np.sqrt(np.log(4 / DELTA) / (2 * len(te)))
-                    out.append({"pair": f"{a}v{b}", "seed": seed, "noise": p, "init": init, "m": m,
-                                "n_train": N_TRAIN, "n_test": len(te), "complexity": terms["complexity"],
-                                "confidence": terms["confidence"], "bound": terms["bound"], "test_ramp": test_ramp,
-                                "test_01": test01, "hoeffding_radius": float(rad), "f0_dist": float(np.linalg.norm(r))})
+    for p in NOISE:
+        flip = rng.random(N_TRAIN) < p
+        y = np.where(flip, rng.choice([-1.0, 1.0], N_TRAIN), y_true[tr])
+        for init, (H0, K, f0, f0t, eig) in starts.items():
+            r = y - f0
+            g_test = f0t + K @ (eig.E @ ((eig.E.T @ r) / eig.lam))
+            terms = bounds.theorem41_bound(0.0, H0, r, DELTA)  # g_∞ interpolates: train ramp loss 0
+            test_ramp = float(ramp(g_test, y_true[te]).mean())
+            test01 = float(np.mean(np.sign(g_test) != y_true[te]))
+            # Test losses are means of len(te) bounded terms: Hoeffding radius at 1 − δ/2.
+            rad = np.sqrt(np.log(4 / DELTA) / (2 * len(te)))
+            out.append({"pair": f"{a}v{b}", "seed": seed, "noise": p, "init": init, "m": m,
+                        "n_train": N_TRAIN, "n_test": len(te), "complexity": terms["complexity"],
+                        "confidence": terms["confidence"], "bound": terms["bound"], "test_ramp": test_ramp,
+                        "test_01": test01, "hoeffding_radius": float(rad), "f0_dist": float(np.linalg.norm(r))})
     return out
 
 
-@cache
-def _runs_for(profile: str) -> list[dict]:
-    return _runs()
+def digits_tasks() -> list[DigitsRun]:
+    prof = settings.get_current_profile_name()
+    m, n_seeds = WIDTH.get(prof, 256), SEEDS.get(prof, 8)
+    return [DigitsRun(a, b, seed, m) for a, b in PAIRS for seed in range(n_seeds)]
 
 
 def runs() -> list[dict]:
-    return _runs_for(settings.get_current_profile_name())
+    tasks = digits_tasks()
+    _tasks.ensure(tasks, label="C14 digits (g_∞, both starts)")
+    return [row for t in tasks for row in _tasks.result(t)["rows"]]
 
 
 def _bound_verdict(rows: list[dict], bound_of, spec_keys: tuple[str, ...]) -> tuple[str, float, dict | None, int]:
@@ -128,13 +155,13 @@ def _validity(drop_complexity: bool) -> Result:
 
 
 @experiment("C14", statement="(20) on digits: test ramp loss of g_∞ (lower 1 − δ/2 Hoeffding bound over the test set) "
-            "≤ train loss + 2ρ√(rᵀH₀⁻¹r·trH₀)/n + 3√(log(2/δ)/(2n)), δ = 0.1, every run.")
+            "≤ train loss + 2ρ√(rᵀH₀⁻¹r·trH₀)/n + 3√(log(2/δ)/(2n)), δ = 0.1, every run.", tasks=digits_tasks)
 def check_c14_bound_holds(budget: int) -> Result:
     return _validity(False)
 
 
 @experiment("C14", control_of="check_c14_bound_holds",
-            statement="Planted: test loss ≤ train loss + 3√(log(2/δ)/(2n)) (complexity term dropped).")
+            statement="Planted: test loss ≤ train loss + 3√(log(2/δ)/(2n)) (complexity term dropped).", tasks=digits_tasks)
 def check_c14_bound_holds_detects_dropped_complexity(budget: int) -> Result:
     return _validity(True)
 
@@ -178,13 +205,13 @@ def _tracking(shuffled: bool) -> Result:
 
 
 @experiment("C14", statement="The bound tracks test performance: Spearman correlation between the dominating term and "
-            "the test ramp loss over all runs (pairs × seeds × noise levels) is positive with p < 0.05.")
+            "the test ramp loss over all runs (pairs × seeds × noise levels) is positive with p < 0.05.", tasks=digits_tasks)
 def check_c14_bound_tracks_test_error(budget: int) -> Result:
     return _tracking(False)
 
 
 @experiment("C14", control_of="check_c14_bound_tracks_test_error",
-            statement="Planted: the complexity values randomly reassigned across runs still track test error.")
+            statement="Planted: the complexity values randomly reassigned across runs still track test error.", tasks=digits_tasks)
 def check_c14_bound_tracks_detects_shuffled(budget: int) -> Result:
     return _tracking(True)
 
@@ -237,14 +264,14 @@ def _ordering(anti: bool) -> Result:
 
 @experiment("C14", statement="Initialisation sensitivity (the paper's headline): between the standard start and a start "
             "with f(0) ≡ 0 (mirrored), on the same data and labels, the bound's complexity term orders the test ramp "
-            "losses correctly more often than chance (one-sided 95% Clopper-Pearson > ½).")
+            "losses correctly more often than chance (one-sided 95% Clopper-Pearson > ½).", tasks=digits_tasks)
 def check_c14_init_ordering(budget: int) -> Result:
     return _ordering(False)
 
 
 @experiment("C14", control_of="check_c14_init_ordering",
             statement="Planted: an anti-predictor (ranks the two starts opposite to their test losses) orders them "
-            "correctly more often than chance.")
+            "correctly more often than chance.", tasks=digits_tasks)
 def check_c14_init_ordering_detects_anti_predictor(budget: int) -> Result:
     return _ordering(True)
 
@@ -259,50 +286,74 @@ TRAIN_PLAN = {"thorough": {"pairs": PAIRS, "noise": (0.0, 0.5, 1.0), "steps": 40
 TRAIN_M = 256
 
 
-def _trained_runs() -> list[dict]:
+@dataclass(frozen=True)
+class TrainedRun:
+    """One digit pair trained by gradient flow at every noise level of the plan (a task)."""
+
+    namespace = "c14"
+    a: int
+    b: int
+    m: int
+    steps: int
+    noise: tuple
+
+    @property
+    def stem(self) -> str:
+        return f"trained-{self.a}v{self.b}-{self.m}-{self.steps}-{'_'.join(map(str, self.noise))}"
+
+    def label(self) -> str:
+        return f"digits {self.a}v{self.b} trained m={self.m} ({self.steps} steps, noise {list(self.noise)})"
+
+    def cost(self) -> float:
+        return float(self.m) ** 2 * self.steps * len(self.noise)
+
+    def compute(self) -> dict:
+        return {"rows": _trained_rows(self.a, self.b, self.m, self.steps, self.noise)}
+
+
+def _trained_rows(a: int, b: int, m: int, steps: int, noise: tuple) -> list[dict]:
     from theory.flow import gradient_flow
 
-    plan = TRAIN_PLAN.get(settings.get_current_profile_name(), TRAIN_PLAN["default"])
-    m, steps = TRAIN_M, plan["steps"]
     out = []
-    for a, b in plan["pairs"]:
-        X, y_true = digits_pair(a, b)
-        rng = np.random.default_rng([0, a, b, 16])
-        perm = rng.permutation(len(X))
-        tr, te = perm[:N_TRAIN], perm[N_TRAIN:]
-        net = theory.init_network(m, X.shape[1], gamma0=0.5, gamma_rule="gamma0/2c", rng=rng)
-        H0, K, f0, f0t, eig = _start(net, X[tr], X[te])
-        T = steps * 0.25 / eig.lam[-1]
-        for p in plan["noise"]:
-            flip = rng.random(N_TRAIN) < p
-            y = np.where(flip, rng.choice([-1.0, 1.0], N_TRAIN), y_true[tr])
-            res = gradient_flow(net, X[tr], y, T=T, checkpoints=1)
-            netT = net.with_A(res.final_A)
-            fT = theory.output(netT, theory.solve_equilibrium(netT, X[tr]).Z)
-            fTt = theory.output(netT, theory.solve_equilibrium(netT, X[te]).Z)
-            r = y - f0
-            gT, gTt = bounds.g_hat(eig, f0, y, T), bounds.g_t(f0t, K, eig, r, T)
-            terms = bounds.theorem41_bound(float(ramp(fT, y).mean()), H0, r, DELTA)
-            coupling = float(np.abs(fTt - gTt).mean() + np.abs(fT - gT).mean())  # ρ = 1 (ramp is 1-Lipschitz)
-            rad = np.sqrt(np.log(4 / DELTA) / (2 * len(te)))
-            out.append({"pair": f"{a}v{b}", "noise": p, "m": m, "n_train": N_TRAIN, "T": float(T),
-                        "lambda0_T": float(eig.lam[0] * T), "steps": res.steps,
-                        "loss_ratio": float(res.loss[-1] / res.loss[0]), "train_ramp": terms["train_loss"],
-                        "train_01": float(np.mean(np.sign(fT) != y)), "test_ramp": float(ramp(fTt, y_true[te]).mean()),
-                        "test_01": float(np.mean(np.sign(fTt) != y_true[te])), "complexity": terms["complexity"],
-                        "confidence": terms["confidence"], "coupling": coupling,
-                        "bound": terms["bound"] + coupling, "hoeffding_radius": float(rad),
-                        "coupling_max": float(np.abs(fTt - gTt).max()), "failure": res.failure})
+    X, y_true = digits_pair(a, b)
+    rng = np.random.default_rng([0, a, b, 16])
+    perm = rng.permutation(len(X))
+    tr, te = perm[:N_TRAIN], perm[N_TRAIN:]
+    net = theory.init_network(m, X.shape[1], gamma0=0.5, gamma_rule="gamma0/2c", rng=rng)
+    H0, K, f0, f0t, eig = _start(net, X[tr], X[te])
+    T = steps * 0.25 / eig.lam[-1]
+    for p in noise:
+        flip = rng.random(N_TRAIN) < p
+        y = np.where(flip, rng.choice([-1.0, 1.0], N_TRAIN), y_true[tr])
+        res = gradient_flow(net, X[tr], y, T=T, checkpoints=1)
+        netT = net.with_A(res.final_A)
+        fT = theory.output(netT, theory.solve_equilibrium(netT, X[tr]).Z)
+        fTt = theory.output(netT, theory.solve_equilibrium(netT, X[te]).Z)
+        r = y - f0
+        gT, gTt = bounds.g_hat(eig, f0, y, T), bounds.g_t(f0t, K, eig, r, T)
+        terms = bounds.theorem41_bound(float(ramp(fT, y).mean()), H0, r, DELTA)
+        coupling = float(np.abs(fTt - gTt).mean() + np.abs(fT - gT).mean())  # ρ = 1 (ramp is 1-Lipschitz)
+        rad = np.sqrt(np.log(4 / DELTA) / (2 * len(te)))
+        out.append({"pair": f"{a}v{b}", "noise": p, "m": m, "n_train": N_TRAIN, "T": float(T),
+                    "lambda0_T": float(eig.lam[0] * T), "steps": res.steps,
+                    "loss_ratio": float(res.loss[-1] / res.loss[0]), "train_ramp": terms["train_loss"],
+                    "train_01": float(np.mean(np.sign(fT) != y)), "test_ramp": float(ramp(fTt, y_true[te]).mean()),
+                    "test_01": float(np.mean(np.sign(fTt) != y_true[te])), "complexity": terms["complexity"],
+                    "confidence": terms["confidence"], "coupling": coupling,
+                    "bound": terms["bound"] + coupling, "hoeffding_radius": float(rad),
+                    "coupling_max": float(np.abs(fTt - gTt).max()), "failure": res.failure})
     return out
 
 
-@cache
-def _trained_for(profile: str) -> list[dict]:
-    return _trained_runs()
+def trained_tasks() -> list[TrainedRun]:
+    plan = TRAIN_PLAN.get(settings.get_current_profile_name(), TRAIN_PLAN["default"])
+    return [TrainedRun(a, b, TRAIN_M, plan["steps"], tuple(plan["noise"])) for a, b in plan["pairs"]]
 
 
 def trained_runs() -> list[dict]:
-    return _trained_for(settings.get_current_profile_name())
+    tasks = trained_tasks()
+    _tasks.ensure(tasks, label="C14 trained networks")
+    return [row for t in tasks for row in _tasks.result(t)["rows"]]
 
 
 def _trained(no_gap: bool) -> Result:
@@ -315,13 +366,13 @@ def _trained(no_gap: bool) -> Result:
 
 @experiment("C14", statement="(20) for the trained network itself (gradient flow on 100 digits, finite T): test ramp "
             "loss of f_T (lower Hoeffding bound) ≤ train ramp loss of f_T + complexity + confidence + the measured "
-            "coupling mean|f_T − g_T| on train and test (the o_m(1) term).")
+            "coupling mean|f_T − g_T| on train and test (the o_m(1) term).", tasks=trained_tasks)
 def check_c14_trained_network(budget: int) -> Result:
     return _trained(False)
 
 
 @experiment("C14", control_of="check_c14_trained_network",
-            statement="Planted: no generalisation gap, test ramp loss of f_T ≤ its train ramp loss.")
+            statement="Planted: no generalisation gap, test ramp loss of f_T ≤ its train ramp loss.", tasks=trained_tasks)
 def check_c14_trained_network_detects_no_gap(budget: int) -> Result:
     return _trained(True)
 

@@ -1,53 +1,81 @@
-"""Meta-checks: every claim of THEORY.md is registered; every implemented claim has checks and
-negative controls; every check is in the verdict record and runs as a test."""
+"""Meta-checks: the claims document (docs/claims.md) and the check registry agree, every check has
+a verdict of record or a declared expectation, and every check runs as a test.  These fail,
+never skip: a clone of this repository holds everything they read."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
+import pytest
 
 from . import harness
-from .claims import BY_ID, CLAIMS
+from .claims import BY_ID, CLAIMS, DOC, parse
 from .replay import load_all
 
-THEORY = Path(__file__).resolve().parents[2] / "shared" / "paper" / "THEORY.md"
 
-
-def test_every_theory_id_is_registered():
-    # The spec sits beside the repository (../shared); a clone without it still has our copy of the IDs.
-    if THEORY.exists():
-        ids = set(re.findall(r"\*\*(C\d+)\b", THEORY.read_text(encoding="utf-8")))
-        missing = sorted(ids - set(BY_ID), key=lambda c: int(c[1:]))
-        assert not missing, f"THEORY.md names claims with no registry entry in checks/claims.py: {missing}"
-    assert [c.id for c in CLAIMS] == [f"C{i}" for i in range(1, 20)]
-
-
-def test_implemented_claims_have_checks_and_controls():
+def _registry():
     load_all()
-    for claim in CLAIMS:
-        checks = [c for c in harness.REGISTRY.values() if c.claim == claim.id and c.control_of is None]
-        record = harness.verdicts_of_record()
-        controls = [c for c in harness.REGISTRY.values() if c.claim == claim.id and c.control_of is not None
-                    and record.get(c.name) in (harness.REFUTED, {"default": harness.REFUTED})]
-        if claim.implemented:
-            assert checks, f"{claim.id} is marked implemented but has no check"
-            assert controls, f"{claim.id} is marked implemented but has no negative control (recorded REFUTED)"
-        else:
-            assert not checks, f"{claim.id} has checks: mark it implemented in checks/claims.py"
+    return harness.REGISTRY
 
 
-def test_every_check_has_a_control_target_and_a_record():
-    load_all()
+def cross_check(claims, registry, record) -> list[str]:
+    """Every disagreement between the document's claims, the registered checks and the record."""
+    problems = []
+    ids = {c.id for c in claims}
+    for c in claims:
+        checks = [k for k in registry.values() if k.claim == c.id and k.control_of is None]
+        negative = [k for k in registry.values() if k.claim == c.id and k.control_of is not None
+                    and (k.expect or record.get(k.name)) in (harness.REFUTED, {"default": harness.REFUTED})]
+        if not checks:
+            problems.append(f"{c.id} is declared in docs/claims.md but has no registered check")
+        if not negative:
+            problems.append(f"{c.id} has no negative control (a planted false variant expected REFUTED)")
+    for name, k in registry.items():
+        if k.claim not in ids:
+            problems.append(f"{name} checks {k.claim}, which docs/claims.md does not declare")
+    return problems
+
+
+def test_document_and_registry_agree():
+    problems = cross_check(CLAIMS, _registry(), harness.verdicts_of_record())
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("side", ["document", "registry"])
+def test_cross_check_fails_when_a_claim_is_removed(side):
+    """Removing a claim from either side must be noticed (here C6, from a copy of each)."""
+    registry, record = _registry(), harness.verdicts_of_record()
+    claims = parse(DOC.read_text(encoding="utf-8"))
+    if side == "document":
+        claims = tuple(c for c in claims if c.id != "C6")
+        want = "checks C6, which docs/claims.md does not declare"
+    else:
+        registry = {n: k for n, k in registry.items() if k.claim != "C6"}
+        want = "C6 is declared in docs/claims.md but has no registered check"
+    assert any(want in p for p in cross_check(claims, registry, record))
+
+
+def test_document_is_well_formed():
+    assert CLAIMS and all(c.title and c.reference and c.statement for c in CLAIMS)
+    assert BY_ID["C6"].tag == "paper"
+    with pytest.raises(ValueError, match="missing"):
+        parse("## C99 · broken\n- tag: paper\n")
+    with pytest.raises(ValueError, match="not one of"):
+        parse("## C99 · broken\n- reference: x\n- tag: folklore\n- summary: y\n")
+
+
+def test_every_check_has_a_record_or_a_declared_expectation():
     record = harness.verdicts_of_record()
-    for name, check in harness.REGISTRY.items():
+    for name, check in _registry().items():
+        prefix = "check_" + check.claim.lower() + "_"
+        assert name.startswith(prefix), f"{name}: check names start with {prefix}"
+        if check.expect is not None:  # a control declared with its check: its expectation is in the code
+            assert check.planted is not None and check.control_of in harness.REGISTRY
+            assert name not in record, f"{name} is a declared control; its expected verdict is {check.expect}, not a record"
+            continue
         assert name in record, f"{name} has no verdict of record in checks/verdicts.json"
-        assert name.startswith(f"check_c{check.claim[1:]}_"), f"{name}: check names start with check_c<N>_"
         if check.control_of is not None:
             assert check.control_of in harness.REGISTRY, f"{name} controls unknown check {check.control_of}"
-            # Negative controls are recorded REFUTED; a positive control (true variant of a
-            # refuted claim) VERIFIED, and only for a check whose own record is REFUTED.
             rec = record[name] if isinstance(record[name], str) else record[name]["default"]
-            if rec == harness.VERIFIED:
+            if rec == harness.VERIFIED:  # a positive control belongs to a refuted check
                 assert record[check.control_of] == harness.REFUTED, f"positive control {name} needs a refuted target"
     stale = sorted(set(record) - set(harness.REGISTRY))
     assert not stale, f"checks/verdicts.json names checks that no longer exist: {stale}"
@@ -64,5 +92,4 @@ def test_every_check_is_run_by_a_test_module():
     for mod in pkgutil.iter_modules(checks.__path__):
         if mod.name.startswith("test_c"):
             listed |= set(getattr(importlib.import_module(f"checks.{mod.name}"), "NAMES", []))
-    load_all()
-    assert set(harness.REGISTRY) == listed, f"not run by any test: {sorted(set(harness.REGISTRY) - listed)}"
+    assert set(_registry()) == listed, f"not run by any test: {sorted(set(harness.REGISTRY) - listed)}"

@@ -11,8 +11,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
+def _rebuild(cls: type, args: tuple, kwargs: dict) -> TheoryError:
+    return cls(*args, **kwargs)
+
+
 class TheoryError(Exception):
-    """Base class of every error raised by :mod:`theory`."""
+    """Base class of every error raised by :mod:`theory`.
+
+    Errors keep their constructor arguments, so they survive pickling (a worker process or a
+    Dask worker raising one hands the caller the same typed error, message and attributes)."""
+
+    def __new__(cls, *args, **kwargs):
+        self = super().__new__(cls, *args)
+        self._ctor = (args, kwargs)
+        return self
+
+    def __reduce__(self):
+        args, kwargs = getattr(self, "_ctor", (self.args, {}))
+        return (_rebuild, (type(self), args, kwargs))
 
 
 class InputError(TheoryError, ValueError):

@@ -150,14 +150,15 @@ def init_A(m: int, scheme: str, rng: np.random.Generator) -> np.ndarray:
     raise InputError(f"unknown initialisation scheme {scheme!r}; choose one of {SCHEMES}")
 
 
-def gamma_from_rule(A: np.ndarray, gamma0: float, rule: str) -> float:
+def gamma_from_rule(A: np.ndarray, gamma0: float, rule: str, *, norm: float | None = None) -> float:
     """γ from γ₀: 'gamma0/c' gives γ‖A‖₂/√m = γ₀; 'gamma0/2c' gives γ₀/2 (c = ‖A(0)‖₂/√m);
-    'fixed' returns γ₀ itself as γ (the Section 5 reading, γ a constant)."""
+    'fixed' returns γ₀ itself as γ (the Section 5 reading, γ a constant).  ``norm`` passes an
+    already measured ‖A‖₂ (it costs a Lanczos run at large m)."""
     if not (0.0 < gamma0 < 1.0) and rule != "fixed":
         raise NonContractiveError(float(gamma0), 1.0, context="γ₀ must lie in (0, 1)")
     if rule == "fixed":
         return float(gamma0)
-    c = spectral_norm(A) / np.sqrt(A.shape[0])
+    c = (spectral_norm(A) if norm is None else norm) / np.sqrt(A.shape[0])
     if c == 0.0:
         raise InputError("A(0) = 0: c = ‖A‖₂/√m vanishes, γ₀/c is undefined")
     if rule == "gamma0/c":
@@ -188,9 +189,10 @@ def init_network(
     A = init_A(m, scheme, rng)
     W = _draw(scheme if scheme in ("gaussian", "rademacher") else "gaussian", rng, (m, d))
     u = rng.choice(np.array([-1.0, 1.0]), size=m)
-    gamma = gamma_from_rule(A, gamma0, gamma_rule)
+    norm = spectral_norm(A)  # measured once: it sets γ and certifies q = γ‖A‖₂/√m
+    gamma = gamma_from_rule(A, gamma0, gamma_rule, norm=norm)
     declared = None if gamma_rule == "fixed" else gamma0
-    return Network(A=A, W=W, u=u, gamma=gamma, phi=phi, gamma0=declared)
+    return Network(A=A, W=W, u=u, gamma=gamma, phi=phi, gamma0=declared, q=gamma * norm / np.sqrt(m))
 
 
 def init_network_zero_output(

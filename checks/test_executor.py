@@ -1,0 +1,152 @@
+"""The sweep executor (checks/_executor.py): local worker processes and a Dask LocalCluster give
+identical evidence, a worker killed mid-sweep is survived, and a failing task never yields a
+partial sweep.  Small trajectories (m = 32, 48: ≈ 0.3 s each) stand in for the real sweeps."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from . import _executor, _flows, _tasks, harness
+from .evidence import jsonable
+
+KEYS = [_flows.key(rule, m, seed, "heun", _flows.SAFETY) for rule in ("gamma0/2c",) for m in (32, 48) for seed in range(3)]
+SMALL_PLAN = {"widths": (32, 48), "seeds": (3, 3), "decision": (48,)}
+
+
+@pytest.fixture
+def tmp_cache(tmp_path, monkeypatch):
+    """A private trajectory cache and a small plan, so these tests neither read nor fill the real one."""
+    monkeypatch.setattr(_tasks, "CACHE", tmp_path)
+    monkeypatch.setitem(_flows.PLANS, "dev", SMALL_PLAN)
+    monkeypatch.setitem(_flows.PLANS, "ci", SMALL_PLAN)
+    monkeypatch.setitem(_flows.PLANS, "thorough", SMALL_PLAN)
+    monkeypatch.delenv(_executor.ENV_SCHEDULER, raising=False)
+    monkeypatch.setattr(_executor, "progress_writer", lambda line: None)
+    _flows._load.cache_clear()
+    _tasks._memo.clear()
+    yield tmp_path / "flows"
+    _flows._load.cache_clear()
+    _tasks._memo.clear()
+
+
+def _files(cache: Path) -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted(cache.glob("*.json"))}
+
+
+def _compute(k) -> dict:
+    return json.loads(json.dumps(k.compute()))
+
+
+def _evidence(name: str) -> str:
+    """A sweep check's whole Result, as the evidence file would hold it."""
+    from .replay import load_all
+
+    load_all()
+    _flows._load.cache_clear()
+    _tasks._memo.clear()
+    res = harness.run(name)
+    return json.dumps(jsonable({"verdict": res.verdict, "margin": res.worst_margin, "evidence": res.evidence}),
+                      sort_keys=True)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=40) as c:
+        yield c
+
+
+def test_local_processes_match_in_process_computation(tmp_cache):
+    direct = {k: _compute(k) for k in KEYS}
+    got = _executor.run(_tasks.run_task, KEYS, label="test", on_result=_tasks.store)
+    assert got == direct  # bitwise: same code, one BLAS thread in every process
+    assert len(_files(tmp_cache)) == len(KEYS)
+
+
+def test_dask_local_cluster_gives_identical_evidence(tmp_cache, cluster, monkeypatch):
+    """The same check, once on local worker processes and once on a Dask LocalCluster (processes):
+    identical cache files and identical evidence."""
+    _flows.ensure(KEYS, label="local")
+    local_files = _files(tmp_cache)
+    local_ev = _evidence("check_c6_loss_rate")
+    for p in tmp_cache.glob("*.json"):
+        p.unlink()
+    monkeypatch.setenv(_executor.ENV_SCHEDULER, cluster.scheduler_address)
+    _flows.ensure(KEYS, label="dask")
+    assert _files(tmp_cache) == local_files
+    assert _evidence("check_c6_loss_rate") == local_ev
+
+
+def test_dask_worker_killed_mid_sweep_is_survived(tmp_cache, cluster, monkeypatch):
+    """SIGKILL one Dask worker after the first result: Dask reschedules its tasks (the nanny
+    restarts the worker), the sweep completes, and the results equal the in-process ones."""
+    from distributed import Client
+
+    with Client(cluster.scheduler_address) as client:
+        pids = list(client.run(os.getpid).values())
+    killed = []
+
+    def on_result(k, res):
+        _tasks.store(k, res)
+        if not killed:
+            os.kill(pids[0], signal.SIGKILL)
+            killed.append(pids[0])
+
+    monkeypatch.setenv(_executor.ENV_SCHEDULER, cluster.scheduler_address)
+    got = _executor.run(_tasks.run_task, KEYS, label="kill", on_result=on_result)
+    assert killed and len(got) == len(KEYS)
+    assert got == {k: _compute(k) for k in KEYS}
+
+
+def _dies_once(marker: str):
+    """A task that kills its own worker process the first time it runs (fault injection)."""
+    def task(k):
+        if k == KEYS[0] and not Path(marker).exists():
+            Path(marker).write_text("died")
+            os._exit(1)
+        return _tasks.run_task(k)
+
+    return task
+
+
+class _DiesOnce:
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __call__(self, k):
+        return _dies_once(self.marker)(k)
+
+
+def test_local_worker_death_is_retried(tmp_cache, tmp_path):
+    """A local worker process that dies breaks the pool; the lost tasks run again on a new pool."""
+    lines = []
+    _executor.progress_writer = lines.append
+    got = _executor.run(_DiesOnce(str(tmp_path / "marker")), KEYS, label="die", on_result=_tasks.store)
+    assert len(got) == len(KEYS) and any("worker lost" in ln for ln in lines)
+    assert got[KEYS[0]] == _compute(KEYS[0])
+
+
+class _Typed:
+    def __call__(self, k):
+        import theory
+
+        if k.seed == 1:
+            raise theory.ConvergenceError("equilibrium (Picard)", 7, [1e-3, 1e-4], 1e-11)
+        return _tasks.run_task(k)
+
+
+def test_typed_error_fails_the_sweep_with_its_key(tmp_cache):
+    """A task that raises a documented theory error is reported with its (rule, m, seed) and the
+    sweep has no result: nothing is silently dropped."""
+    with pytest.raises(_executor.SweepError) as e:
+        _executor.run(_Typed(), KEYS, label="typed", on_result=_tasks.store)
+    msg = str(e.value)
+    assert "2 of 6 tasks did not complete" in msg
+    assert "gamma0/2c m=32 seed=1 (heun 0.25): ConvergenceError: equilibrium (Picard) did not converge" in msg
+    assert "gamma0/2c m=48 seed=1" in msg
