@@ -71,7 +71,7 @@ def _prefetch(config, nodeids) -> None:
             tr.write_line(line)
 
         _executor.progress_writer = write
-    _flows.ensure(keys, label=f"trajectories for the selected checks ({len(keys)} in all)")
+    _flows.ensure(keys, label=f"tasks of the selected checks ({len(keys)} in all)")
 
 
 def pytest_collection_finish(session):

@@ -6,7 +6,9 @@ A task is a small frozen dataclass with
 * ``stem`` (property): a file-name-safe identity of the task within its namespace;
 * ``label()``: a human-readable name for progress lines and failure reports;
 * ``cost()``: a rough relative cost (longest tasks start first);
-* ``compute() -> dict``: the JSON-ready result, a pure function of the task and the code.
+* ``compute() -> dict``: the JSON-ready result, a pure function of the task and the code;
+* optionally ``theory_modules`` (class attribute): the theory/ modules the result depends on
+  (default: all of them).
 
 Results live in ``reports/.cache/<namespace>/<stem>-<code hash>.json`` (written atomically), keyed
 by a hash of ``theory/`` and the module that defines the task, so a changed code recomputes and an
@@ -35,17 +37,35 @@ def cache_disabled() -> bool:
     return os.environ.get("IMPLICIT_NO_FLOW_CACHE") == "1"
 
 
+def _code_of(path: Path) -> bytes:
+    """What a file computes: its syntax tree without docstrings (comments and layout are not in the
+    tree), so an edit to prose keeps the cache and any change to code invalidates it."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body and \
+                isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree).encode()
+
+
 @lru_cache(maxsize=16)
-def code_hash(module: str) -> str:
-    """Hash of theory/ and of the task's own module (read once per process)."""
+def code_hash(module: str, theory_modules: tuple[str, ...] | None) -> str:
+    """Hash of the theory modules a task depends on (all of theory/ unless the task names them)
+    and of the task's own module (read once per process)."""
+    files = sorted((ROOT / "theory").glob("*.py")) if theory_modules is None else \
+        [ROOT / "theory" / f"{name}.py" for name in sorted(theory_modules)]
     h = hashlib.sha256()
-    for p in sorted((ROOT / "theory").glob("*.py")) + [Path(sys.modules[module].__file__)]:
-        h.update(p.read_bytes())
+    for p in files + [Path(sys.modules[module].__file__)]:
+        h.update(_code_of(p))
     return h.hexdigest()[:16]
 
 
 def path(task: Any) -> Path:
-    return CACHE / task.namespace / f"{task.stem}-{code_hash(type(task).__module__)}.json"
+    deps = getattr(task, "theory_modules", None)
+    return CACHE / task.namespace / f"{task.stem}-{code_hash(type(task).__module__, deps)}.json"
 
 
 def store(task: Any, result: dict) -> None:

@@ -61,6 +61,7 @@ class Result:
     discarded: int = 0
     control_of: str | None = None
     statement: str = ""
+    finding: bool = False
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Check:
     planted: dict | None = None  # a control declared with its check: the keyword arguments it plants
     expect: str | None = None  # a declared control's expected verdict (REFUTED: negative, VERIFIED: positive)
     tasks: Callable[[], list] | None = None  # independent work (trajectory keys) the check reads, for prefetching
+    finding: bool = False  # a side finding shown beside the claim; it does not decide the claim's headline verdict
 
 
 @dataclass(frozen=True)
@@ -111,8 +113,10 @@ def _same_fn(a, b) -> bool:
 def _register(check: Check) -> Check:
     if check.name in REGISTRY and not _same_fn(REGISTRY[check.name].fn, check.fn):
         raise ValueError(f"duplicate check name {check.name}")
-    if not check.claim.startswith("C"):
-        raise ValueError(f"{check.name}: claim id must be C1..C19, got {check.claim}")
+    from .claims import BY_ID
+
+    if check.claim not in BY_ID:
+        raise ValueError(f"{check.name}: claim {check.claim!r} is not declared in docs/claims.md")
     REGISTRY[check.name] = check
     return check
 
@@ -134,13 +138,14 @@ def property_check(claim: str, strategy, *, statement: str, control_of: str | No
 
 
 def experiment(claim: str, *, statement: str, control_of: str | None = None,
-               controls: dict[str, Planted] | None = None, tasks: Callable[[], list] | None = None):
+               controls: dict[str, Planted] | None = None, tasks: Callable[[], list] | None = None,
+               finding: bool = False):
     """Register ``fn(budget) -> Result`` as an experiment of ``claim``; ``controls`` declares
     planted variants run through ``fn`` itself (``fn(budget, **planted.kwargs)``); ``tasks``
     lists the independent work it reads (trajectory keys), computed ahead on the executor."""
 
     def deco(fn):
-        _register(Check(fn.__name__, claim, statement, fn, None, control_of, "experiment", tasks=tasks))
+        _register(Check(fn.__name__, claim, statement, fn, None, control_of, "experiment", tasks=tasks, finding=finding))
         _register_controls(fn, claim, "experiment", None, None, controls, tasks)
         return fn
 
@@ -158,6 +163,7 @@ def run(name: str) -> Result:
     if check.kind == "experiment":
         res = check.fn(profile_budget())
         res.name, res.claim, res.control_of, res.statement = name, check.claim, check.control_of, check.statement
+        res.finding = check.finding
         if res.counterexample is not None and not res.counterexample.get("replay"):
             # experiments are deterministic functions of the profile: rerunning the check replays it
             profile = settings.get_current_profile_name()
@@ -216,7 +222,7 @@ def _entry(res: Result, seconds: float) -> dict:
         "name": res.name, "claim": res.claim, "verdict": res.verdict, "examples": res.examples,
         "worst_margin": res.worst_margin, "counterexample": res.counterexample,
         "evidence": res.evidence, "discarded": res.discarded, "control_of": res.control_of,
-        "statement": res.statement, "timing": {"seconds": round(seconds, 3)},
+        "statement": res.statement, "timing": {"seconds": round(seconds, 3)}, "finding": res.finding,
     }
 
 
@@ -303,3 +309,10 @@ def tasks_of(names) -> list:
             for t in check.tasks():
                 seen.setdefault(t, None)
     return list(seen)
+
+
+def ordered_names() -> list[str]:
+    """Every registered check, by claim (document order), checks before their controls."""
+    from .claims import claim_sort_key
+
+    return sorted(REGISTRY, key=lambda n: (claim_sort_key(REGISTRY[n].claim), REGISTRY[n].control_of or n, n))

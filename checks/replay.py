@@ -15,12 +15,18 @@ from . import harness
 from .strategies import Spec
 
 
-def load_all() -> None:
+def check_modules() -> list[str]:
+    """The check modules: checks/<claim id, lower case, zero-padded>_<topic>.py, e.g. c06_theorem31."""
+    import re
+
     import checks
 
-    for mod in pkgutil.iter_modules(checks.__path__):
-        if mod.name.startswith("test_c"):
-            importlib.import_module(f"checks.{mod.name}")
+    return sorted(m.name for m in pkgutil.iter_modules(checks.__path__) if re.fullmatch(r"[a-z]+\d+_\w+", m.name))
+
+
+def load_all() -> None:
+    for name in check_modules():
+        importlib.import_module(f"checks.{name}")
 
 
 def main(argv: list[str]) -> int:

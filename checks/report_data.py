@@ -19,12 +19,15 @@ from importlib import metadata
 from . import evidence
 from .claims import CLAIMS, claim_sort_key
 from .harness import INCONCLUSIVE, REFUTED, VERIFIED
+from .rules import VACUOUS
 
 NOT_CHECKED = "NOT CHECKED"
 
 
 def claim_verdict(checks: list[dict]) -> str:
-    """REFUTED if any check of the claim refutes it; INCONCLUSIVE if any is inconclusive."""
+    """From the claim's headline checks (side findings excluded): REFUTED if any refutes it;
+    INCONCLUSIVE if any is inconclusive; VACUOUS if every check is vacuous (nothing could have
+    failed); VERIFIED otherwise (vacuous parts are shown beside it)."""
     verdicts = {c["verdict"] for c in checks}
     if not verdicts:
         return NOT_CHECKED
@@ -32,6 +35,8 @@ def claim_verdict(checks: list[dict]) -> str:
         return REFUTED
     if INCONCLUSIVE in verdicts:
         return INCONCLUSIVE
+    if verdicts == {VACUOUS}:
+        return VACUOUS
     return VERIFIED
 
 
@@ -81,7 +86,8 @@ def build(entries: list[dict], profile: str | None) -> dict:
     claims = []
     for c in CLAIMS:
         rows = sorted(by_claim.get(c.id, []), key=lambda e: e["name"])
-        checks = [r for r in rows if r.get("control_of") is None]
+        checks = [r for r in rows if r.get("control_of") is None and not r.get("finding")]
+        findings = [r for r in rows if r.get("control_of") is None and r.get("finding")]
         controls = [r for r in rows if r.get("control_of") is not None]
         refuted = [r for r in checks if r["verdict"] == REFUTED]
         margins = [_num(r["worst_margin"]) for r in checks]
@@ -99,7 +105,8 @@ def build(entries: list[dict], profile: str | None) -> dict:
                           "statement": r["statement"],
                           "counterexample": r["counterexample"]} for r in controls],
             "checks": checks,
-            "evidence": {r["name"]: r["evidence"] for r in checks},
+            "side_findings": findings,
+            "evidence": {r["name"]: r["evidence"] for r in checks + findings},
         })
     claims.sort(key=lambda c: claim_sort_key(c["id"]))
     return {"run": run_metadata(profile), "claims": claims}

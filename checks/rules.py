@@ -7,6 +7,8 @@ names; ``checks/test_rules.py`` drives each one to each outcome on synthetic evi
 
 * :func:`bound_on_every_example`  – a deterministic bound, checked on every example / path point.
 * :func:`frequency`               – "with probability ≥ 1 − δ": one-sided Clopper–Pearson bounds.
+* :func:`frequency_bound`         – a bound that holds with probability ≥ 1 − δ per run (or VACUOUS).
+* :func:`correlation`             – "x tracks y": a rank correlation with its interval.
 * :func:`frequency_for_large_m`   – "w.p. ≥ 1 − δ for m large enough": decision widths + trend.
 * :func:`slope_below`             – "→ 0" / "at rate m^p": a fitted log-log slope with its interval.
 * :func:`implication_along_paths` – "wherever H held on [0, t], C holds on [0, t]".
@@ -150,6 +152,44 @@ def frequency_for_large_m(rows: Sequence[dict], decision: Sequence[int], target:
     else:
         verdict = INCONCLUSIVE
     return Decision(verdict, lo / target, rule, nums)
+
+
+def frequency_bound(margins: Sequence[float], target: float, *, range_margins: Sequence[float] | None = None,
+                    conf: float = CONF) -> Decision:
+    """"With probability ≥ target the bound holds" over independent runs (margin_i ≥ 1 ⇔ run i holds):
+    VACUOUS if the bound exceeds the quantity's whole range in every run (``range_margins`` ≥ 1:
+    it could not have failed), otherwise :func:`frequency` on the number of runs that hold."""
+    m = np.asarray(margins, float)
+    _finite("frequency_bound", m)
+    k, n = int(np.sum(m >= 1)), int(m.size)
+    dec = frequency(k, n, target, conf)
+    nums = {**dec.numbers, "violations": n - k, "worst_margin": float(m.min()) if n else math.nan}
+    worst = int(np.argmin(m)) if n else None
+    if range_margins is not None and n:
+        rm = np.asarray(range_margins, float)
+        _finite("frequency_bound(range)", rm)
+        nums["range_margin_min"] = float(rm.min())
+        if np.all(rm >= 1):
+            return Decision(VACUOUS, dec.margin, dec.rule + "; VACUOUS when the bound exceeds the quantity's whole "
+                            "range in every run", nums, worst)
+    return Decision(dec.verdict, dec.margin, dec.rule, nums, worst)
+
+
+def correlation(rho: float, n: int, min_rho: float, conf: float = CONF) -> Decision:
+    """"x tracks y" as a Spearman correlation with a Fisher-z interval (se ≈ 1.06/√(n − 3),
+    Fieller et al. 1957): VERIFIED if the lower bound is > 0 (a significant positive association),
+    REFUTED if the upper bound is < ``min_rho`` (any association is weaker than the claim needs),
+    INCONCLUSIVE otherwise.  Margin: 1 + lower bound."""
+    _finite("correlation", rho)
+    if n <= 3:
+        return Decision(INCONCLUSIVE, math.nan, "too few points for an interval", {"n": n})
+    z, se = np.arctanh(np.clip(rho, -0.999999, 0.999999)), 1.06 / math.sqrt(n - 3)
+    q = stats.norm.ppf(0.5 + conf / 2)
+    lo, hi = float(np.tanh(z - q * se)), float(np.tanh(z + q * se))
+    verdict = VERIFIED if lo > 0 else REFUTED if hi < min_rho else INCONCLUSIVE
+    return Decision(verdict, 1.0 + lo, f"Spearman ρ with a {conf:.0%} Fisher-z interval: VERIFIED if it lies above 0, "
+                    f"REFUTED if it lies below {min_rho:g}", {"rho": float(rho), "n": n, "lo": lo, "hi": hi,
+                                                               "min_rho": min_rho})
 
 
 # --------------------------------------------------------------------------- slopes

@@ -81,15 +81,41 @@ def test_every_check_has_a_record_or_a_declared_expectation():
     assert not stale, f"checks/verdicts.json names checks that no longer exist: {stale}"
 
 
-def test_every_check_is_run_by_a_test_module():
-    """Each module's NAMES list (what its test parametrizes over) covers its registered checks."""
-    import importlib
-    import pkgutil
+def test_every_check_is_a_test_item():
+    """The single test entry parametrizes over the whole registry, and every module named like a
+    check module registers at least one check (a misnamed module would be silently skipped)."""
+    from . import test_claims
+    from .replay import check_modules
 
-    import checks
+    items = test_claims.test_check.pytestmark[0].args[1]
+    assert sorted(items) == sorted(_registry())
+    for mod in check_modules():
+        assert any(getattr(getattr(k.fn, "func", k.fn), "__module__", "") == f"checks.{mod}" for k in _registry().values()), \
+            f"checks/{mod}.py registers no check"
 
-    listed: set[str] = set()
-    for mod in pkgutil.iter_modules(checks.__path__):
-        if mod.name.startswith("test_c"):
-            listed |= set(getattr(importlib.import_module(f"checks.{mod.name}"), "NAMES", []))
-    assert set(_registry()) == listed, f"not run by any test: {sorted(set(harness.REGISTRY) - listed)}"
+
+def test_every_control_runs_through_its_checks_own_function():
+    """A control is its check's function called with planted keyword arguments (functools.partial of
+    the very same function object): same sizes, same strategy, same verdict rule.  No control may be
+    written as a separate function."""
+    import functools
+
+    reg = _registry()
+    controls = [k for k in reg.values() if k.control_of is not None]
+    assert controls
+    for k in controls:
+        parent = reg[k.control_of]
+        assert isinstance(k.fn, functools.partial), f"{k.name} is not declared with its check (controls={{...}})"
+        assert k.fn.func is parent.fn, f"{k.name} does not call {parent.name}'s own function"
+        assert not k.fn.args and k.fn.keywords == k.planted, f"{k.name} plants more than keyword arguments"
+        assert k.strategy is parent.strategy and k.kind == parent.kind and k.max_examples == parent.max_examples
+        assert k.expect in (harness.REFUTED, harness.VERIFIED)
+        if k.expect == harness.VERIFIED:  # a positive control belongs to a check recorded REFUTED somewhere
+            rec = harness.verdicts_of_record()[parent.name]
+            assert harness.REFUTED in (rec.values() if isinstance(rec, dict) else [rec]), k.name
+
+
+def test_readme_claims_table_is_up_to_date():
+    from . import readme
+
+    assert readme.current() == readme.table(), "README.md's claims table is stale: run python -m checks.readme"

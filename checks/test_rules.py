@@ -131,3 +131,21 @@ def test_refinement_rule_all_outcomes():
     assert flat < 1 and rules.converges_under_refinement([3.0, flat]).verdict == REFUTED
     assert rules.refinement_margin(0.1, 0.0, 0.0) == math.inf
     assert rules.converges_under_refinement([]).verdict == INCONCLUSIVE
+
+
+def test_frequency_bound_all_outcomes():
+    assert rules.frequency_bound([1.2] * 40, 0.9).verdict == VERIFIED  # 40/40: lower 0.928
+    assert rules.frequency_bound([1.2] * 20 + [0.5] * 20, 0.9).verdict == REFUTED
+    assert rules.frequency_bound([1.2] * 28 + [0.5], 0.9).verdict == INCONCLUSIVE
+    vac = rules.frequency_bound([1.5] * 40, 0.9, range_margins=[1.8] * 40)  # bound ≥ 1.8 × the quantity's maximum
+    assert vac.verdict == VACUOUS and vac.numbers["range_margin_min"] == 1.8
+    # informative somewhere: judged as a frequency
+    assert rules.frequency_bound([1.5] * 40, 0.9, range_margins=[1.8] * 39 + [0.7]).verdict == VERIFIED
+
+
+def test_correlation_all_outcomes():
+    assert rules.correlation(0.8, 200, 0.3).verdict == VERIFIED
+    weak = rules.correlation(0.02, 900, 0.3)  # a shuffled predictor: interval ≈ [−0.05, 0.09]
+    assert weak.verdict == REFUTED and weak.numbers["hi"] < 0.3
+    assert rules.correlation(0.2, 30, 0.3).verdict == INCONCLUSIVE
+    assert rules.correlation(0.5, 3, 0.3).verdict == INCONCLUSIVE

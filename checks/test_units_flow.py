@@ -17,7 +17,7 @@ import theory
 from theory import derivatives as dv
 from theory import flow
 
-# The flow solves to SOLVE_RTOL = 1e-11 (warm-started); recomputing a state cold to 1e-13 agrees to
+# The flow solves to SOLVE_RTOL = 1e-11 (warm-started); recomputing a state cold to the same target agrees to
 # 1e-11·‖Q‖ ≤ 1e-11/(1 − q) ≈ 2e-11 in z and v, and H, λ_min (products of two) to ≈ 1e-10: rel 1e-9.
 RTOL_PATH = 1e-9
 

@@ -152,7 +152,8 @@ def test_solver_results_carry_their_certificates():
         assert (res.error_bound <= DEFAULT_RTOL * np.maximum(np.linalg.norm(sol, axis=0), inp)).all()
     again = theory.solve_adjoint(net, eq, W0=adj.Wa)
     assert again.iterations <= 2 < adj.iterations
-    np.testing.assert_allclose(again.V, adj.V, rtol=0, atol=1e-12)
+    # both within the target of the same fixed point: |Δ| ≤ 2·DEFAULT_RTOL·max(‖w‖, ‖u‖)
+    np.testing.assert_allclose(again.V, adj.V, rtol=0, atol=2 * DEFAULT_RTOL * max(np.linalg.norm(adj.Wa), np.sqrt(6)))
 
 
 def test_forward_passes_solver_options_through():

@@ -25,7 +25,7 @@ def all_figures(data: dict) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for claim in data["claims"]:
         figs = {}
-        for ch in claim["checks"]:
+        for ch in claim["checks"] + claim.get("side_findings", []):
             for name, spec in (ch.get("evidence") or {}).get("figures", {}).items():
                 figs[f"{ch['name']}:{name}"] = draw(spec)
         if figs:

@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 HERE = Path(__file__).resolve().parent
 
-BADGE = {"VERIFIED": "ok", "REFUTED": "bad", "INCONCLUSIVE": "warn", "NOT CHECKED": "none"}
+BADGE = {"VERIFIED": "ok", "REFUTED": "bad", "INCONCLUSIVE": "warn", "VACUOUS": "vac", "NOT CHECKED": "none"}
 
 
 def fmt(x, digits: int = 4) -> str:
@@ -49,7 +49,11 @@ def render(data: dict) -> str:
     for c in claims:  # wall time per claim: its checks and controls (summed over xdist workers)
         c["seconds"] = sum(float((ch.get("timing") or {}).get("seconds") or 0.0) for ch in c.get("checks", []) + c.get("controls", []))
     counts = {k: sum(c["verdict"] == k for c in claims) for k in BADGE}
-    findings = [c for c in claims if c["verdict"] in ("REFUTED", "INCONCLUSIVE")]
+    for c in claims:
+        c.setdefault("side_findings", [])
+    findings = [c for c in claims if c["verdict"] in ("REFUTED", "INCONCLUSIVE", "VACUOUS")
+                or any(f["verdict"] != "VERIFIED" for f in c["side_findings"])
+                or any(ch["verdict"] == "VACUOUS" for ch in c.get("checks", []))]
     bench_path = HERE / "bench.json"
     bench = json.loads(bench_path.read_text(encoding="utf-8")) if bench_path.exists() else None
     mutants_path = HERE / "mutants.json"

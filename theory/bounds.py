@@ -82,6 +82,11 @@ def dominating_term(H0: np.ndarray, r: np.ndarray, rho: float = 1.0) -> float:
     return 2 * rho * np.sqrt(eig.B2(r) * float(np.trace(H0))) / H0.shape[0]
 
 
+def arora_complexity(H_inf: np.ndarray, y: np.ndarray) -> float:
+    """Arora et al. (2019)'s data-dependent complexity √(2yᵀ(H^∞)⁻¹y/n) (their Theorem 5.1)."""
+    return float(np.sqrt(2 * Eig(H_inf).B2(y) / H_inf.shape[0]))
+
+
 def theorem41_bound(train_loss: float, H0: np.ndarray, r: np.ndarray, delta: float, rho: float = 1.0) -> dict:
     """Terms of (20) (without the coupling term, which → 0 with m)."""
     n = H0.shape[0]

@@ -35,20 +35,17 @@ import numpy as np
 from scipy.integrate import RK45
 
 from ._validate import check_labels
-from .equilibrium import Adjoint, Equilibrium, output, solve_adjoint, solve_equilibrium
+from .equilibrium import SOLVE_RTOL, Adjoint, Equilibrium, output, solve_adjoint, solve_equilibrium
 from .errors import InputError, IntegrationError, NonContractiveError
-from .gram import gram, lambda0, lambda_min
+from .gram import gram, lambda0
 from .model import Network, spectral_norm
 
 #: Above this the cheap certificate γ(‖A(0)‖₂ + ‖ΔA‖_F)/√m is replaced by the measured
 #: γ‖A(t)‖₂/√m: the a-posteriori factor q/(1−q) of a loose certificate near 1 would make the
 #: equilibrium solves stall on a useless error bound.
 Q_MEASURE = 0.9
-#: Equilibrium/adjoint accuracy inside the flow: 1e-11 relative is far below the integration
-#: error (≥ 1e-6 relative over a path) and reachable for q up to ≈ 0.999.
-SOLVE_RTOL = 1e-11
 #: Integration methods (see the module docstring).
-METHODS: tuple[str, ...] = ("heun", "rk45", "exp")
+METHODS: tuple[str, ...] = ("heun", "rk45", "exp", "gd")
 
 
 @dataclass
@@ -75,6 +72,7 @@ class FlowResult:
     t: list[float] = field(default_factory=list)
     loss: list[float] = field(default_factory=list)
     lam_min: list[float] = field(default_factory=list)
+    lam_max: list[float] = field(default_factory=list)
     dA_fro: list[float] = field(default_factory=list)
     q_cert: list[float] = field(default_factory=list)
     dH_op: list[float] = field(default_factory=list)
@@ -87,6 +85,9 @@ class FlowResult:
     # 'exp' only: accumulated a-posteriori error estimates (see _exp_euler); empty otherwise
     err_A: list[float] = field(default_factory=list)  # Σ_k ‖E_k‖_F, estimate of ‖A_num(t) − A(t)‖_F
     err_f: list[float] = field(default_factory=list)  # Σ_k ‖J_k E_k‖, estimate of ‖f_num(t) − f(t)‖
+    # 'gd' only: the step η and, per step k, the Gauss–Newton model's prediction ½‖(I − ηH_k)r_k‖² of L_{k+1}
+    eta: float | None = None
+    model_loss: list[float] = field(default_factory=list)
     nfev: int = 0
     steps: int = 0
     failure: str | None = None  # set when the flow stopped early (e.g. lost contraction)
@@ -132,6 +133,7 @@ def gradient_flow(
     on_step: Callable[[State], None] | None = None,
     max_steps: int = 200_000,
     X_extra: np.ndarray | None = None,
+    eta: float | None = None,
 ) -> FlowResult:
     """Integrate the gradient flow from A(0) = net0.A to T (default ``horizon``/λ₀).
 
@@ -149,13 +151,16 @@ def gradient_flow(
     not limited by λ_max); its accuracy is shown by halving and against Heun (C6 accuracy check)
     and estimated per path by the accumulated local error estimates ``err_A`` and ``err_f``.
 
+    ``method='gd'``: full-batch gradient descent A_{k+1} = A_k − η∇L(A_k) (forward Euler with a fixed
+    step), η = ``eta`` or rtol/λ_max(H(0)); t = kη, so ``T``/``horizon`` compare it with the flow.
+
     ``X_extra`` (unit rows, e.g. held-out inputs): their equilibria are solved at every recorded
     state in the same batched Picard iteration as the samples (one pass over A for both) and
     handed to ``on_step`` as ``State.eq_extra``.  ``on_step`` sees the State at t = 0 and after
     every accepted step.
     """
     if method not in METHODS:
-        raise InputError(f"unknown integration method {method!r}: 'heun', 'rk45' or 'exp'")
+        raise InputError(f"unknown integration method {method!r}: 'heun', 'rk45', 'exp' or 'gd'")
     y = check_labels(y, X.shape[0])
     n = X.shape[0]
     XX = X if X_extra is None else np.vstack([X, X_extra])
@@ -212,7 +217,9 @@ def gradient_flow(
         H = gram(net, eq, adj.V)
         res.t.append(t)
         res.loss.append(loss(f, y))
-        res.lam_min.append(float(np.linalg.eigvalsh(H)[0]))  # n×n: LAPACK's full solver is cheapest
+        ev = np.linalg.eigvalsh(H)  # n×n: LAPACK's full solver is cheapest
+        res.lam_min.append(float(ev[0]))
+        res.lam_max.append(float(ev[-1]))
         res.dA_fro.append(dA_fro)
         res.q_cert.append(q_ub)
         res.dH_op.append(float(np.abs(np.linalg.eigvalsh(H - H0)).max()))  # ‖·‖₂ of a symmetric matrix
@@ -249,6 +256,8 @@ def gradient_flow(
                     record(float(solver.t), state)
                 res.nfev += solver.nfev
                 res.checkpoint_loss.append(res.loss[-1])
+        elif method == "gd":
+            _gd(res, solve, force, record, net, eq0, adj0, H0, y, bounds, eta, rtol, max_steps, m)
         elif method == "exp":
             _exp_euler(res, solve, record, net, eq0, adj0, H0, y, bounds, rtol / lam0, max_steps, m)
         else:
@@ -389,3 +398,36 @@ def _exp_euler(res, solve, record, net, eq, adj, H, y, bounds, h_max, max_steps,
             res.err_f.append(ef)
             V, Z, r, H = V1, Z1, r1, H1
         res.checkpoint_loss.append(res.loss[-1])
+
+
+def _gd(res, solve, force, record, net, eq, adj, H, y, bounds, eta, c, max_steps, m):
+    """Gradient descent A_{k+1} = A_k − η∇L(A_k) with t_k = kη, one solve per step; every iterate is
+    recorded (the same diagnostics as the flow) and, per step, the Gauss–Newton model's prediction
+    ½‖(I − ηH_k)r_k‖² of L_{k+1}, exact if J did not change over the step (GD1 measures the defect).
+    Stops at T (the first k with kη ≥ T) or when A_k loses contraction (recorded as the flow does)."""
+    if eta is None:
+        eta = c / float(np.linalg.eigvalsh(H)[-1])
+    if not (np.isfinite(eta) and eta > 0):
+        raise InputError(f"the gradient-descent step η must be a positive number, got {eta!r}")
+    res.eta = float(eta)
+    T = bounds[-1]
+    a = np.zeros((m, m))
+    F = force(net, eq, adj)
+    r = res.f[0] - y
+    k = 0
+    next_ck = 1
+    while k * eta < T * (1 - 1e-14):
+        if res.steps >= max_steps:
+            raise IntegrationError(f"more than {max_steps} gradient-descent steps before T = {T:.6g}")
+        res.model_loss.append(0.5 * float(np.sum(((np.eye(len(r)) - eta * H) @ r) ** 2)))
+        a = a + eta * F
+        k += 1
+        state = solve(a, k * eta)
+        res.steps += 1  # counted once its state is solved and recorded
+        res.nfev += 1
+        H = record(k * eta, state)
+        F = force(*state[:3])
+        r = res.f[-1] - y
+        while next_ck < len(bounds) and k * eta >= bounds[next_ck] * (1 - 1e-14):
+            res.checkpoint_loss.append(res.loss[-1])
+            next_ck += 1

@@ -54,6 +54,13 @@ def lambda_star(X: np.ndarray) -> float:
     return lam
 
 
+def arora_ntk(X: np.ndarray) -> np.ndarray:
+    """The two-layer ReLU NTK of Arora et al. (2019) on unit inputs, H^∞_ij = cos θ (π − θ)/(2π)
+    = x_iᵀx_j·K⁰_ij (the gradient kernel of the hidden layer)."""
+    th, nn = _angles(X)
+    return nn * np.cos(th) * (np.pi - th) / (2 * np.pi)
+
+
 def limit_51(X: np.ndarray, gamma: float) -> np.ndarray:
     """C17: H(0) → γ²[K^∞ + ((1 − β)⁻² − 1)μμᵀ] under A_ij ~ |N(0, 1/m)|, fixed γ;
     β = γ√(2/π) (‖E (γ/√m)A‖₂), μ_i = ‖x_i‖/√(2π) = E φ(wᵀx_i)."""

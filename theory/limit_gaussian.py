@@ -9,10 +9,16 @@ w ~ N(0, I_d) and g is a centred Gaussian process independent of w with covarian
 
 Each entry is a 4-dimensional Gaussian expectation over (g, g', a, a'), a = wᵀx.  Conditioning on
 (g, a, a'), the expectation over g' is one-dimensional and closed-form:
-E[σ(μ + sξ)] = μΦ(μ/s) + sφ(μ/s),  P(μ + sξ > 0) = Φ(μ/s); the remaining three dimensions are
-integrated by tensor Gauss–Hermite quadrature (``nodes`` per dimension).  The integrand has
-ReLU kinks, so convergence is algebraic, not spectral: :func:`limit_H` returns the difference
-between ``nodes`` and ``nodes // 2`` as its error estimate.
+E[σ(μ + sξ)] = μΦ(μ/s) + sφ(μ/s),  P(μ + sξ > 0) = Φ(μ/s).  What remains is a 3-dimensional integral
+over (a, a', g) whose integrand has kinks only where a = 0, a' = 0 (through φ = ReLU) and where
+h = γg + a⁺ = 0 (through σ and σ').  The domain is split along every kink: (a, a') into its four
+sign quadrants, g into the half-line above g* = −a⁺/γ, where h > 0.  On each piece the integrand is
+analytic, so tensor Gauss–Legendre on the pieces (truncated at ±L standard deviations, L = 9,
+tail mass < 1e-18) converges geometrically, and the difference between ``nodes`` and ``nodes // 2``
+per dimension bounds the error of the coarser rule with a wide margin (it is checked against
+Monte Carlo with 1.6·10⁷ draws in checks/test_units_section4.py).  Plain Gauss–Hermite on the
+unsplit domain, which this replaces, converged only algebraically across the step 1{h > 0} and
+its 48-vs-24 difference understated the error fourfold.
 """
 
 from __future__ import annotations
@@ -21,52 +27,96 @@ import numpy as np
 from scipy.special import ndtr
 
 from ._validate import as_finite, check_unit_rows
-from .errors import ConvergenceError
+from .errors import ConvergenceError, InputError
+
+#: Truncation of every Gaussian coordinate, in its standard deviations: the mass beyond is
+#: 2Φ(−9) ≈ 2e-19 per coordinate, below float64 resolution of the O(1) results.
+L_SD = 9.0
+#: Below this conditional standard deviation of g' (relative to its marginal one) the pair is treated
+#: as parallel: only the diagonal (i = j) is; off-diagonal near-parallel inputs are refused.
+PARALLEL = 1e-6
 
 
-def _gh(k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilists' Gauss–Hermite nodes/weights for E over N(0, 1)."""
-    x, w = np.polynomial.hermite_e.hermegauss(k)
-    return x, w / w.sum()
+def _gl(k: int, lo, hi):
+    """Gauss–Legendre nodes and weights on [lo, hi] (broadcast over arrays of intervals)."""
+    u, w = np.polynomial.legendre.leggauss(k)
+    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+    half = 0.5 * (hi - lo)
+    return (lo + half)[..., None] + half[..., None] * u, half[..., None] * w
+
+
+def _phi(x):
+    return np.exp(-0.5 * x**2) / np.sqrt(2 * np.pi)
+
+
+def _g_integrals(apos, s11, gamma, mu2_of_g, sd2, k):
+    """For each value of a⁺ (array): ∫ σ(γg + a⁺)·E[σ(h')|g] dP(g) and ∫ 1{γg + a⁺ > 0}·P(h' > 0|g) dP(g)
+    over g ~ N(0, s11), on the half-line g > −a⁺/γ truncated at ±L_SD·√s11."""
+    sd1 = np.sqrt(s11)
+    lo = np.maximum(-apos / gamma, -L_SD * sd1)
+    hi = np.full_like(lo, L_SD * sd1)
+    lo = np.minimum(lo, hi)
+    g, wg = _gl(k, lo, hi)  # (..., k)
+    dens = _phi(g / sd1) / sd1
+    h1 = gamma * g + apos[..., None]
+    mu2 = mu2_of_g(g)
+    if sd2 > 0:
+        t = mu2 / sd2
+        e2, p2 = mu2 * ndtr(t) + sd2 * _phi(t), ndtr(t)
+    else:  # g' = g exactly (the diagonal)
+        e2, p2 = np.maximum(mu2, 0.0), (mu2 > 0).astype(float)
+    w = wg * dens
+    return np.sum(w * np.maximum(h1, 0.0) * e2, axis=-1), np.sum(w * (h1 > 0) * p2, axis=-1)
 
 
 def _pair_expectations(S2: np.ndarray, C2: np.ndarray, gamma: float, k: int) -> tuple[float, float]:
-    """E[σ(h)σ(h')] and E[σ'(h)σ'(h')] for one pair; S2 = cov of (g, g'), C2 = cov of (a, a')."""
-    x, w = _gh(k)
-    # (a, a') = L_C (ξ1, ξ2); g = √S11·ξ3; g' | g = ρ_g·√(S22/S11)·g + √(S22(1−ρ_g²))·ξ4 (closed form).
-    c12 = C2[0, 1]
-    a1 = x[:, None] * np.ones((1, k))
-    a2 = c12 * x[:, None] + np.sqrt(max(1 - c12**2, 0.0)) * x[None, :]
-    wa = w[:, None] * w[None, :]
-    s11, s22, s12 = S2[0, 0], S2[1, 1], S2[0, 1]
-    g = np.sqrt(s11) * x
+    """E[σ(h)σ(h')] and E[σ'(h)σ'(h')] for one pair; S2 = cov of (g, g'), C2 = cov of (a, a') (unit
+    variances).  ``k`` Gauss–Legendre nodes per dimension on every smooth piece (module docstring)."""
+    s11, s22, s12 = float(S2[0, 0]), float(S2[1, 1]), float(S2[0, 1])
+    c = float(C2[0, 1])
     beta = s12 / s11 if s11 > 0 else 0.0
-    cond_sd = gamma * np.sqrt(max(s22 - beta * s12, 0.0))
-    h1 = gamma * g[None, None, :] + np.maximum(a1, 0)[:, :, None]
-    mu2 = gamma * beta * g[None, None, :] + np.maximum(a2, 0)[:, :, None]
-    W = wa[:, :, None] * w[None, None, :]
-    if cond_sd > 1e-14:
-        t = mu2 / cond_sd
-        e_relu2 = mu2 * ndtr(t) + cond_sd * np.exp(-0.5 * t**2) / np.sqrt(2 * np.pi)
-        p2 = ndtr(t)
-    else:  # g' is a deterministic function of g (diagonal entries)
-        e_relu2 = np.maximum(mu2, 0)
-        p2 = (mu2 > 0).astype(float)
-    sig = float(np.sum(W * np.maximum(h1, 0) * e_relu2))
-    edot = float(np.sum(W * (h1 > 0) * p2))
+    cond_var = max(s22 - beta * s12, 0.0)
+    if abs(c) >= 1.0 - 1e-15 and cond_var <= PARALLEL**2 * s22:  # the diagonal: a' = a, g' = g
+        sig = edot = 0.0
+        for lo, hi in ((-L_SD, 0.0), (0.0, L_SD)):
+            a, wa = _gl(k, lo, hi)
+            apos = np.maximum(a, 0.0)
+            si, ei = _g_integrals(apos, s11, gamma, lambda g, apos=apos: gamma * g + apos[..., None], 0.0, k)
+            sig += float(np.sum(wa * _phi(a) * si))
+            edot += float(np.sum(wa * _phi(a) * ei))
+        return sig, edot
+    if abs(c) >= 1.0 - 1e-12 or cond_var <= PARALLEL**2 * s22:
+        raise InputError(f"near-parallel pair (corr of (a, a') = {c:.15g}, conditional variance of g' = {cond_var:.3g}): "
+                         "the limit's quadrature needs separated inputs")
+    sd2 = gamma * np.sqrt(cond_var)
+    det = 1.0 - c * c
+    sig = edot = 0.0
+    for (alo, ahi) in ((-L_SD, 0.0), (0.0, L_SD)):
+        a, wa = _gl(k, alo, ahi)  # (k,)
+        for (blo, bhi) in ((-L_SD, 0.0), (0.0, L_SD)):
+            b, wb = _gl(k, blo, bhi)
+            A, B = np.meshgrid(a, b, indexing="ij")  # (k, k): a along rows, a' along columns
+            dens = np.exp(-(A**2 - 2 * c * A * B + B**2) / (2 * det)) / (2 * np.pi * np.sqrt(det))
+            W = wa[:, None] * wb[None, :] * dens
+            apos, bpos = np.maximum(A, 0.0), np.maximum(B, 0.0)
+            si, ei = _g_integrals(apos, s11, gamma, lambda g, bpos=bpos: gamma * beta * g + bpos[..., None], sd2, k)
+            sig += float(np.sum(W * si))
+            edot += float(np.sum(W * ei))
     return sig, edot
 
 
-def limit_H(X: np.ndarray, gamma: float, *, nodes: int = 48, tol: float = 1e-11, maxiter: int = 500,
+def limit_H(X: np.ndarray, gamma: float, *, nodes: int = 32, tol: float = 1e-11, maxiter: int = 500,
             backward: bool = True) -> dict:
-    """H^∞ (n×n) with Σ*, Ė, iterations and the quadrature error estimate (nodes vs nodes//2)."""
+    """H^∞ (n×n) with Σ*, Ė, iterations and the quadrature error: max over entries of
+    |H(nodes) − H(nodes // 2)|, an upper bound for the coarser rule's error and a wide one for the
+    finer rule's (geometric convergence on the split domain, module docstring)."""
     X = as_finite("X", X, ndim=2)
     check_unit_rows(X)
     out = {}
+    C = X @ X.T
+    n = len(X)
+    S = _kinf(C)  # Σ of φ(wᵀx) alone; the finer rule starts from the coarser rule's fixed point
     for k in (nodes // 2, nodes):
-        C = X @ X.T
-        n = len(X)
-        S = _kinf(C)
         iterations = 0
         for _ in range(maxiter):
             iterations += 1

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from . import _tol
 from ._solved import solved
-from .harness import Outcome, margin_ge, margin_le, property_check, verify
+from .harness import Outcome, Planted, margin_ge, margin_le, property_check
 from .strategies import specs
 
 STRAT = specs(max_m=40)
 
 
-def _sigma_min(spec, claimed_gap: float) -> Outcome:
+@property_check("C3", STRAT, statement="σ_min(I − (γ/√m)D_iA) ≥ 1 − γ₀ for every sample's pattern, "
+                "and ‖v_i‖ ≤ √m/(1−γ₀).",
+                controls={"detects_half_gamma": Planted("Planted: σ_min ≥ 1 − γ₀/2 and ‖v‖ ≤ √m/(1−γ₀/2) (wrong "
+                                                        "constant).", {"claimed_gap": 0.5})})
+def check_c3_sigma_min(spec, claimed_gap: float = 1.0) -> Outcome:
     """claimed_gap = 1 for the paper's 1 − γ₀; 1/2 plants 1 − γ₀/2."""
     s = solved(spec)
     net = s.net
@@ -30,22 +33,3 @@ def _sigma_min(spec, claimed_gap: float) -> Outcome:
                                               "max_norm_v": float(vnorm.max()), "v_bound": vbound,
                                               "q": net.q})
 
-
-@property_check("C3", STRAT, statement="σ_min(I − (γ/√m)D_iA) ≥ 1 − γ₀ for every sample's pattern, "
-                "and ‖v_i‖ ≤ √m/(1−γ₀).")
-def check_c3_sigma_min(spec) -> Outcome:
-    return _sigma_min(spec, 1.0)
-
-
-@property_check("C3", STRAT, control_of="check_c3_sigma_min",
-                statement="Planted: σ_min ≥ 1 − γ₀/2 and ‖v‖ ≤ √m/(1−γ₀/2) (wrong constant).")
-def check_c3_sigma_min_detects_half_gamma(spec) -> Outcome:
-    return _sigma_min(spec, 0.5)
-
-
-NAMES = ["check_c3_sigma_min", "check_c3_sigma_min_detects_half_gamma"]
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_c03(name):
-    verify(name)

@@ -10,7 +10,6 @@ Each has a negative control that plants a wrong derivative formula.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 import theory
 from theory import derivatives as dv
@@ -20,7 +19,7 @@ from . import _tol
 from ._assert import rel_error
 from ._fd import fd_along
 from ._solved import aux_rng, solved
-from .harness import Outcome, property_check, ratio_margin, verify
+from .harness import Outcome, Planted, property_check, ratio_margin
 from .strategies import specs, tiny_specs
 
 STRAT = specs(max_m=32)
@@ -50,6 +49,9 @@ def v_sqrt_scaling(s) -> tuple[np.ndarray, float]:
     return s.adj.V, s.net.gamma / np.sqrt(s.net.m)
 
 
+VARIANTS = {"paper": v_paper, "drop_D": v_drop_D, "Q_not_QT": v_Q_not_QT, "sqrt_scaling": v_sqrt_scaling}
+
+
 def _direction(spec, net) -> np.ndarray:
     # Natural units: s‖Δ‖₂ = 1, the scale of sA itself (‖sA‖₂ = q < 1).
     G = aux_rng(spec, 2).standard_normal((net.m, net.m))
@@ -57,49 +59,37 @@ def _direction(spec, net) -> np.ndarray:
 
 
 # ------------------------------------------------------------ 1. finite differences
-def _fd(spec, variant) -> Outcome:
+@property_check("C2", STRAT, statement="⟨∂f/∂A, Δ⟩ = (γ/m)vᵀΔz equals the Richardson central "
+                "difference of f along Δ within its derived truncation + rounding error.",
+                controls={"detects_dropped_D": Planted("Planted: v = Qᵀu (D dropped).", {"variant": "drop_D"}),
+                          "detects_Q_not_QT": Planted("Planted: v = DQu (Q, not Qᵀ).", {"variant": "Q_not_QT"}),
+                          "detects_sqrt_scaling": Planted("Planted: ∂f/∂A = (γ/√m)vzᵀ (wrong width scaling).",
+                                                          {"variant": "sqrt_scaling"})})
+def check_c2_fd_directional(spec, variant: str = "paper") -> Outcome:
     s = solved(spec)
     Delta = _direction(spec, s.net)
     fd = fd_along(s.net, s.X, Delta, s.eq.D, 1.0)
     if fd is None:
         return Outcome(np.nan, discarded="every step ±h·2^-k crossed a ReLU kink")
-    V, scale = variant(s)
+    V, scale = VARIANTS[variant](s)
     g = scale * np.einsum("ij,ij->j", V, Delta @ s.eq.Z)
     err = np.abs(g - fd.derivative)
     return Outcome(ratio_margin(fd.allowed, err), {"max_abs_err": float(err.max()), "rel_err": rel_error(g, fd.derivative),
                                           "h": fd.h, "halvings": fd.halvings, "q": s.net.q})
 
 
-@property_check("C2", STRAT, statement="⟨∂f/∂A, Δ⟩ = (γ/m)vᵀΔz equals the Richardson central "
-                "difference of f along Δ within its derived truncation + rounding error.")
-def check_c2_fd_directional(spec) -> Outcome:
-    return _fd(spec, v_paper)
-
-
-@property_check("C2", STRAT, control_of="check_c2_fd_directional", statement="Planted: v = Qᵀu (D dropped).")
-def check_c2_fd_directional_detects_dropped_D(spec) -> Outcome:
-    return _fd(spec, v_drop_D)
-
-
-@property_check("C2", STRAT, control_of="check_c2_fd_directional", statement="Planted: v = DQu (Q, not Qᵀ).")
-def check_c2_fd_directional_detects_Q_not_QT(spec) -> Outcome:
-    return _fd(spec, v_Q_not_QT)
-
-
-@property_check("C2", STRAT, control_of="check_c2_fd_directional",
-                statement="Planted: ∂f/∂A = (γ/√m)vzᵀ (wrong width scaling).")
-def check_c2_fd_directional_detects_sqrt_scaling(spec) -> Outcome:
-    return _fd(spec, v_sqrt_scaling)
-
 
 # ------------------------------------------------------------ 2. mpmath at 50 digits
 HP_DPS = 50
 
 
-def _mp(spec, variant) -> Outcome:
+@property_check("C2", tiny_specs, statement="z, Q, v = DQᵀu and ∂f/∂A in float64 agree with a 50-digit "
+                "mpmath mirror within (m+2)ε/(1−γ₀) (+ solver target), ‖Q‖ conditioning.",
+                controls={"detects_dropped_D": Planted("Planted: v = Qᵀu (D dropped).", {"variant": "drop_D"})})
+def check_c2_mpmath(spec, variant: str = "paper") -> Outcome:
     s = solved(spec)
     net = s.net
-    V, scale = variant(s)
+    V, scale = VARIANTS[variant](s)
     tol = _tol.rounding(net.m, net.q)
     kappa = (1 + net.q) / (1 - net.q)  # condition number of I − sDA: ‖M‖ ≤ 1+q, ‖M⁻¹‖ ≤ 1/(1−q)
     Q = dv.Q_explicit(net, s.eq)
@@ -126,19 +116,12 @@ def _mp(spec, variant) -> Outcome:
     return Outcome(float(worst), numbers)
 
 
-@property_check("C2", tiny_specs, statement="z, Q, v = DQᵀu and ∂f/∂A in float64 agree with a 50-digit "
-                "mpmath mirror within (m+2)ε/(1−γ₀) (+ solver target), ‖Q‖ conditioning.")
-def check_c2_mpmath(spec) -> Outcome:
-    return _mp(spec, v_paper)
-
-
-@property_check("C2", tiny_specs, control_of="check_c2_mpmath", statement="Planted: v = Qᵀu (D dropped).")
-def check_c2_mpmath_detects_dropped_D(spec) -> Outcome:
-    return _mp(spec, v_drop_D)
-
-
 # ------------------------------------------------------------ 3. unrolled forward mode
-def _unrolled(spec, drop_D_in_limit: bool) -> Outcome:
+@property_check("C2", specs(max_m=24, max_n=4), statement="Forward mode unrolled through k Picard steps "
+                "converges to the implicit dz: e_{k+1} ≤ γ₀e_k + (γ/√m)‖Δ‖₂‖z_k − z*‖ and e_K ≤ rounding floor.",
+                controls={"detects_dropped_D": Planted("Planted: the implicit dz without D, (I − sDA)⁻¹sΔz.",
+                                                       {"drop_D_in_limit": True})})
+def check_c2_unrolled(spec, drop_D_in_limit: bool = False) -> Outcome:
     s = solved(spec)
     net = s.net
     Delta = _direction(spec, net)
@@ -165,26 +148,3 @@ def _unrolled(spec, drop_D_in_limit: bool) -> Outcome:
     worst = min([final, *margins])
     return Outcome(float(worst), {"final_err": float(e[-1]), "floor": float(floor), "steps": k,
                                   "recursion_steps": len(margins), "q": net.q})
-
-
-@property_check("C2", specs(max_m=24, max_n=4), statement="Forward mode unrolled through k Picard steps "
-                "converges to the implicit dz: e_{k+1} ≤ γ₀e_k + (γ/√m)‖Δ‖₂‖z_k − z*‖ and e_K ≤ rounding floor.")
-def check_c2_unrolled(spec) -> Outcome:
-    return _unrolled(spec, False)
-
-
-@property_check("C2", specs(max_m=24, max_n=4), control_of="check_c2_unrolled",
-                statement="Planted: the implicit dz without D, (I − sDA)⁻¹sΔz.")
-def check_c2_unrolled_detects_dropped_D(spec) -> Outcome:
-    return _unrolled(spec, True)
-
-
-NAMES = ["check_c2_fd_directional", "check_c2_fd_directional_detects_dropped_D",
-         "check_c2_fd_directional_detects_Q_not_QT", "check_c2_fd_directional_detects_sqrt_scaling",
-         "check_c2_mpmath", "check_c2_mpmath_detects_dropped_D",
-         "check_c2_unrolled", "check_c2_unrolled_detects_dropped_D"]
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_c02(name):
-    verify(name)

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 import theory
 
 from . import _tol
 from ._solved import solved
-from .harness import Outcome, margin_ge, property_check, verify
+from .harness import Outcome, Planted, margin_ge, property_check
 from .strategies import specs
 
 STRAT = specs(max_m=48)
 
 
-def _schur(spec, constant: float, pick) -> Outcome:
+@property_check("C8", STRAT, statement="λ_min(H) ≥ (γ²/m²)min_i‖v_i‖²λ_min(ZᵀZ) and "
+                "≥ (γ²/m²)min_i‖z_i‖²λ_min(VᵀV) (Schur product theorem).",
+                controls={"detects_doubled_constant": Planted("Planted: the bound times 2.", {"constant": 2.0}),
+                          "detects_max_not_min": Planted("Planted: max_i instead of min_i.", {"pick": "max"})})
+def check_c8_schur(spec, constant: float = 1.0, pick: str = "min") -> Outcome:
+    pick = {"min": np.min, "max": np.max}[pick]
     s = solved(spec)
     H = theory.gram(s.net, s.eq, s.adj.V)
     V, Z = s.adj.V, s.eq.Z
@@ -31,26 +35,3 @@ def _schur(spec, constant: float, pick) -> Outcome:
     mg = min(margin_ge(lam, b1, slack), margin_ge(lam, b2, slack))
     return Outcome(float(mg), {"lambda_min_H": lam, "bound_v": float(b1), "bound_z": float(b2), "q": s.net.q})
 
-
-@property_check("C8", STRAT, statement="λ_min(H) ≥ (γ²/m²)min_i‖v_i‖²λ_min(ZᵀZ) and "
-                "≥ (γ²/m²)min_i‖z_i‖²λ_min(VᵀV) (Schur product theorem).")
-def check_c8_schur(spec) -> Outcome:
-    return _schur(spec, 1.0, np.min)
-
-
-@property_check("C8", STRAT, control_of="check_c8_schur", statement="Planted: the bound times 2.")
-def check_c8_schur_detects_doubled_constant(spec) -> Outcome:
-    return _schur(spec, 2.0, np.min)
-
-
-@property_check("C8", STRAT, control_of="check_c8_schur", statement="Planted: max_i instead of min_i.")
-def check_c8_schur_detects_max_not_min(spec) -> Outcome:
-    return _schur(spec, 1.0, np.max)
-
-
-NAMES = ["check_c8_schur", "check_c8_schur_detects_doubled_constant", "check_c8_schur_detects_max_not_min"]
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_c08(name):
-    verify(name)
