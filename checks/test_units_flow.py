@@ -265,7 +265,7 @@ def test_step_budget_and_method_errors():
         flow.gradient_flow(net, X, y, T=50.0, checkpoints=1, max_steps=3)
     with pytest.raises(theory.IntegrationError, match="more than 3 RK45 steps before T = 50 "):
         flow.gradient_flow(net, X, y, T=50.0, checkpoints=1, method="rk45", rtol=1e-8, max_steps=3)
-    with pytest.raises(theory.InputError, match="unknown integration method 'euler': 'heun', 'rk45' or 'exp'"):
+    with pytest.raises(theory.InputError, match="unknown integration method 'euler': 'heun', 'rk45', 'exp' or 'gd'"):
         flow.gradient_flow(net, X, y, T=1.0, method="euler")
     with pytest.raises(theory.LabelRangeError):
         flow.gradient_flow(net, X, 2 * np.ones(3), T=1.0)
