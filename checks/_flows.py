@@ -90,8 +90,9 @@ class Key:
 
     def cost(self) -> float:
         """Rough relative cost (m² per solve × solves: Heun ≈ 100/knob steps of 2 solves, exponential
-        Euler ≈ 6.5/knob steps of 1), to start the longest tasks first."""
-        return self.m**2 * (200.0 / self.knob if self.method == "heun" else 6.5 / self.knob)
+        Euler ≈ 6.5/knob steps of 1, gradient descent ≈ 80/knob steps of 1), longest tasks first."""
+        per = {"heun": 200.0, "exp": 6.5, "gd": 80.0}.get(self.method, 200.0)
+        return self.m**2 * per / self.knob
 
     def compute(self) -> dict:
         return compute(self)
@@ -313,9 +314,14 @@ def compute(k: Key) -> dict:
     R = theorem31_R(lam0, G, r0)
     bound = np.exp(-lam0 * a["t"]) * L0
     zeros = [0.0] * len(a["t"])
+    maxima: dict = {}
     path = {"t": a["t"], "loss": a["loss"], "lam_min": a["lam_min"], "dA_fro": a["dA_fro"], "q_cert": a["q_cert"],
-            "dH_op": a["dH_op"], "err_f": res.err_f or zeros, "err_A": res.err_A or zeros}
-    maxima = {kk: float(a[kk].max()) for kk in ("dA_fro", "q_cert", "dH_op", "dz_max", "dz_rel_max", "dv_max", "flip_frac")}
+            "dH_op": a["dH_op"], "err_f": res.err_f or zeros, "err_A": res.err_A or zeros, "lam_max": res.lam_max,
+            "flip_frac": a["flip_frac"]}
+    if k.method == "gd":  # the step and the Gauss–Newton model's prediction of each next loss (GD1)
+        path["model_loss"] = res.model_loss
+        maxima["eta"] = float(res.eta)
+    maxima.update({kk: float(a[kk].max()) for kk in ("dA_fro", "q_cert", "dH_op", "dz_max", "dz_rel_max", "dv_max", "flip_frac")})
     maxima["min_lambda_ratio"] = float(a["lam_min"].min() / lam0)
     margins = {}
     if rec is not None:
