@@ -205,7 +205,7 @@ def check_gd3_tracks_flow(budget: int, claimed: float = -1.0) -> Result:
 # ------------------------------------------------------------------- GD4
 GD4_C = (1.0, 1.6, 1.8, 1.9, 2.0, 2.1, 2.2, 2.5)
 GD4_STEPS = 60
-GD4_PLANS = {"thorough": {"widths": (64, 256, 1024, 2048), "seeds": 2}, "default": {"widths": (64, 256, 1024), "seeds": 2}}
+GD4_PLANS = {"thorough": {"widths": (64, 256, 1024, 2048), "seeds": 2}, "default": {"widths": (64, 256), "seeds": 2}}
 
 
 @dataclass(frozen=True)

@@ -119,3 +119,21 @@ def test_readme_claims_table_is_up_to_date():
     from . import readme
 
     assert readme.current() == readme.table(), "README.md's claims table is stale: run python -m checks.readme"
+
+
+def test_only_typed_errors_are_caught_in_checks():
+    """A check may discard an example only for a documented reason (an Outcome with ``discarded=``) or
+    a typed theory error it names; a broad ``except`` would turn a defect of our code into a discard or
+    a verdict.  (The executor catches future exceptions to classify them, and re-raises the unknown.)"""
+    import re
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    offenders = []
+    for p in sorted(here.glob("*.py")):
+        if p.name in ("_executor.py", "test_registry.py"):
+            continue
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"except\s*(Exception|BaseException)?\s*(as\s+\w+)?\s*:", line):
+                offenders.append(f"{p.name}:{i}: {line.strip()}")
+    assert not offenders, "broad except in checks:\n" + "\n".join(offenders)
