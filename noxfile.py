@@ -104,9 +104,11 @@ def mutants(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks (ratios within one run) to reports/bench.json. Example: nox -s bench"""
-    session.install("-e", ".")
-    session.run("python", "benchmarks/bench.py", env=BLAS_ONE_THREAD)
+    """Benchmarks (ratios within one run) to reports/bench.json.
+    Example: nox -s bench            nox -s bench -- --only=integrator --only=sweep   (some groups)
+             nox -s bench -- --quick (smaller widths)"""
+    session.install("-e", ".[test]")
+    session.run("python", "benchmarks/bench.py", *session.posargs, env=BLAS_ONE_THREAD)
 
 
 @nox.session

@@ -36,6 +36,20 @@ def best_of(fn, repeat: int = 5) -> float:
 def main() -> int:
     rows = []
     rng = np.random.default_rng(0)
+    only = [a.split("=", 1)[1] for a in sys.argv if a.startswith("--only=")]
+    if not only or "basic" in only:
+        rows += basic_rows(rng)
+    quick = "--quick" in sys.argv
+    groups = {"accel": accel_rows, "gram": lambda: gram_rows(rng, quick), "flow": lambda: flow_rows(rng, quick),
+              "integrator": lambda: integrator_rows(quick), "sweep": sweep_rows}
+    for name, fn in groups.items():
+        if not only or name in only:
+            rows += fn()
+    return _write(rows, only)
+
+
+def basic_rows(rng) -> list[dict]:
+    rows = []
     # Equilibrium at the size: m = 2048, n = 64, γ₀ = 0.5 (rule γ₀/c), cold start.
     net = theory.init_network(2048, 16, gamma0=0.5, gamma_rule="gamma0/c", rng=rng)
     X, _ = theory.make_data(64, 16, rng)
@@ -69,13 +83,13 @@ def main() -> int:
     t_j = best_of(lambda: theory.gram_explicit(dv.jacobian_f_explicit(net4, eq4)))
     rows.append({"name": "Gram: Hadamard form vs explicit JJᵀ m=24 n=8", "hadamard": t_h, "explicit": t_j,
                  "speedup": t_j / t_h, "max_abs_diff": float(np.abs(H - J @ J.T).max())})
-    quick = "--quick" in sys.argv
-    only = [a.split("=", 1)[1] for a in sys.argv if a.startswith("--only=")]
-    groups = {"accel": accel_rows, "gram": lambda: gram_rows(rng, quick), "flow": lambda: flow_rows(rng, quick),
-              "integrator": lambda: integrator_rows(quick), "sweep": sweep_rows}
-    for name, fn in groups.items():
-        if not only or name in only:
-            rows += fn()
+    return rows
+
+
+def _write(rows: list[dict], only: list[str]) -> int:
+    previous = json.loads(OUT.read_text())["rows"] if OUT.exists() and only else []
+    names = {r["name"] for r in rows}
+    rows = [r for r in previous if r["name"] not in names] + rows  # --only refreshes its groups, keeps the rest
     out = {"machine": {"platform": platform.platform(), "cores": os.cpu_count()}, "rows": rows}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(out, indent=1))

@@ -7,7 +7,6 @@ import numpy as np
 from hypothesis import settings
 
 from ._stats import slope_ci
-from .harness import INCONCLUSIVE, REFUTED, VERIFIED
 
 WIDTHS = {"thorough": (64, 128, 256, 512, 1024, 2048, 4096)}
 DEFAULT_WIDTHS = (64, 128, 256, 512, 1024)
@@ -29,16 +28,12 @@ def widths_and_seeds() -> tuple[tuple[int, ...], int]:
 
 
 def convergence_verdict(xs, errs, seeds) -> tuple[str, dict, float]:
-    """Fixed-effects slope of log(err) on log(m); verdict against PREDICTED_RATE (see above)."""
+    """Fixed-effects slope of log(err) on log(m); verdict against PREDICTED_RATE by rules.slope_below."""
+    from . import rules
+
     fit = slope_ci(xs, np.maximum(np.asarray(errs, float), 1e-300), groups=seeds)
-    if fit["lo"] > PREDICTED_RATE:
-        verdict = REFUTED
-    elif fit["hi"] < 0:
-        verdict = VERIFIED
-    else:
-        verdict = INCONCLUSIVE
-    margin = (PREDICTED_RATE - fit["lo"]) + 1.0  # ≥ 1 iff the interval reaches the predicted rate
-    return verdict, fit, margin
+    dec = rules.slope_below(fit, PREDICTED_RATE)
+    return dec.verdict, fit, dec.margin
 
 
 def loglog_figure(title: str, xs, ys, label: str, fit: dict | None = None) -> dict:
