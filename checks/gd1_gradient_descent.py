@@ -130,30 +130,48 @@ GD3_PLANS = {"thorough": {"widths": (64, 256, 1024), "seeds": 4}, "default": {"w
 
 
 @dataclass(frozen=True)
-class Tracking:
-    """Gradient descent at η₀/2^j (j < GD3_LEVELS) and the flow (Heun, landing on every multiple of the
-    finest η) from one initialisation: max over the coarse grid of ‖f_GD − f_GF‖ per level (a task)."""
+class _RunTask:
+    """A task of the GD experiments: runs from the C6 initialisation (RULE, m, seed), cached with the
+    trajectories (checks._tasks); subclasses name the experiment and its parameters."""
 
     namespace = "flows"
     theory_modules = _flows.Key.theory_modules
+    what = ""
     m: int
     seed: int
 
+    def params(self) -> str:
+        raise NotImplementedError
+
     @property
     def stem(self) -> str:
-        return f"gd3-{RULE.replace('/', '_')}-{self.m}-{self.seed}-{GD3_LEVELS}-{GD3_HORIZON}"
+        return f"{self.what.split()[0].lower()}-{RULE.replace('/', '_')}-{self.m}-{self.seed}-{self.params()}"
 
     def label(self) -> str:
-        return f"GD3 tracking m={self.m} seed={self.seed}"
+        return f"{self.what} m={self.m} seed={self.seed}"
+
+    def start(self) -> tuple[theory.Network, np.ndarray, np.ndarray, np.ndarray]:
+        """The network, data and the eigenvalues of H(0) (ascending)."""
+        net, X, y = _flows.problem(RULE, self.m, self.seed)
+        eq = theory.solve_equilibrium(net, X)
+        return net, X, y, np.linalg.eigvalsh(theory.gram(net, eq, theory.solve_adjoint(net, eq).V))
+
+
+@dataclass(frozen=True)
+class Tracking(_RunTask):
+    """Gradient descent at η₀/2^j (j < GD3_LEVELS) and the flow (Heun, landing on every multiple of the
+    finest η) from one initialisation: max over the coarse grid of ‖f_GD − f_GF‖ per level (a task)."""
+
+    what = "GD3 tracking"
+
+    def params(self) -> str:
+        return f"{GD3_LEVELS}-{GD3_HORIZON}"
 
     def cost(self) -> float:
         return float(self.m) ** 2 * 2000.0
 
     def compute(self) -> dict:
-        net, X, y = _flows.problem(RULE, self.m, self.seed)
-        eq = theory.solve_equilibrium(net, X)
-        H0 = theory.gram(net, eq, theory.solve_adjoint(net, eq).V)
-        ev = np.linalg.eigvalsh(H0)
+        net, X, y, ev = self.start()
         eta0 = C_GD / ev[-1]
         K0 = int(np.ceil(GD3_HORIZON / ev[0] / eta0))  # coarse steps to the horizon
         T = K0 * eta0
@@ -209,30 +227,21 @@ GD4_PLANS = {"thorough": {"widths": (64, 256, 1024, 2048), "seeds": 2}, "default
 
 
 @dataclass(frozen=True)
-class Stability:
+class Stability(_RunTask):
     """Gradient descent for GD4_STEPS steps at every c of GD4_C from one initialisation (a task)."""
 
-    namespace = "flows"
-    theory_modules = _flows.Key.theory_modules
-    m: int
-    seed: int
+    what = "GD4 step scan"
 
-    @property
-    def stem(self) -> str:
-        return f"gd4-{RULE.replace('/', '_')}-{self.m}-{self.seed}-{GD4_STEPS}-{'_'.join(map(str, GD4_C))}"
-
-    def label(self) -> str:
-        return f"GD4 step scan m={self.m} seed={self.seed}"
+    def params(self) -> str:
+        return f"{GD4_STEPS}-{'_'.join(map(str, GD4_C))}"
 
     def cost(self) -> float:
         return float(self.m) ** 2 * GD4_STEPS * len(GD4_C)
 
     def compute(self) -> dict:
-        net, X, y = _flows.problem(RULE, self.m, self.seed)
-        eq = theory.solve_equilibrium(net, X)
-        lam_max0 = float(np.linalg.eigvalsh(theory.gram(net, eq, theory.solve_adjoint(net, eq).V))[-1])
+        net, X, y, ev = self.start()
+        lam0, lam_max0 = float(ev[0]), float(ev[-1])
         out = []
-        lam0 = float(np.linalg.eigvalsh(theory.gram(net, eq, theory.solve_adjoint(net, eq).V))[0])
         for c in GD4_C:
             eta = c / lam_max0
             res = gradient_flow(net, X, y, T=GD4_STEPS * eta * (1 + 1e-9), method="gd", eta=eta, checkpoints=1,
