@@ -136,6 +136,33 @@ def check_c6_theorem_gamma0_c(budget: int, a_factor: float = 0.5) -> Result:
     return _probabilistic("gamma0/c", a_factor)
 
 
+@experiment("C6", statement="Side finding: where (a) fails, λ₀ is small.  \"m large enough\" is polynomial in 1/λ₀, so "
+            "at a fixed width the paths with the smallest λ₀ are the ones the theorem has not yet reached: the Spearman "
+            "correlation of λ₀ with min_t λ_min(H(t))/λ₀ over the seeds at the largest decision width (γ = γ₀/(2c)) "
+            "is positive (Fisher-z interval above 0).",
+            controls={"detects_reversed": Planted("Planted: the minimum ratio falls as λ₀ grows (correlation with −λ₀), "
+                                                  "same paths, same rule.", {"sign": -1.0})},
+            tasks=lambda: _sweep_tasks(("gamma0/2c",)), finding=True)
+def check_c6_failures_at_small_lambda0(budget: int, sign: float = 1.0) -> Result:
+    from scipy.stats import spearmanr
+
+    p = _flows.plan()
+    sums = _sweep(("gamma0/2c",))
+    rows = []
+    for m in p["decision"]:
+        at_m = sorted((s for s in sums if s.m == m), key=lambda s: s.lambda0)
+        lam0 = np.array([s.lambda0 for s in at_m])
+        ratio = np.array([s.maxima["min_lambda_ratio"] for s in at_m])
+        rho = float(spearmanr(sign * lam0, ratio).statistic)
+        fails = [i for i, s in enumerate(at_m) if not (ratio[i] >= 0.5 and s.failure is None)]
+        rows.append({"m": m, "n": len(at_m), "spearman": rho, "failing_seeds": [at_m[i].seed for i in fails],
+                     "their_lambda0_ranks": fails, "lambda0_range": [float(lam0[0]), float(lam0[-1])]})
+    dec = rules.correlation(rows[-1]["spearman"], rows[-1]["n"], 0.0)
+    return Result("", "", dec.verdict, rows[-1]["n"], dec.margin, None,
+                  {"verdict_rule": dec.rule, "decision": dec.numbers, "per_width": rows,
+                   "note": "λ₀ ranks count from 0 = the smallest λ₀ of the width's seeds"})
+
+
 # ------------------------------------------------------------------- deterministic part: (a) ⇒ (d), (a) ⇒ (b)
 def _implication(which: str, rate: float = 1.0, R_factor: float = 1.0) -> Result:
     sums = _sweep()
