@@ -152,3 +152,72 @@ def test_exp_step_budget_and_contraction_loss():
     flow.gradient_flow(net, X, y, T=30.0, checkpoints=2, method="exp", rtol=0.1, max_steps=need)
     with pytest.raises(theory.IntegrationError, match=r"more than \d+ exponential-Euler steps before T = 30"):
         flow.gradient_flow(net, X, y, T=30.0, checkpoints=2, method="exp", rtol=0.1, max_steps=need - 1)
+
+
+def test_phi_functions_keep_their_first_order_terms_near_zero():
+    """Below the switches (z ≤ 1e-12 for hφ₁, z < 1e-3 for φ₂) the series must keep the terms that
+    matter at double precision: h(1 − z/2) (the z² term is 1e-26 relative at z = 1e-13) and φ₂'s
+    series to z³ (the truncation z⁴/720 ≈ 1.4e-15 at z = 1e-3).  Tolerances are the rounding of
+    a few operations (≈ 4ε) plus that truncation."""
+    import mpmath
+
+    mpmath.mp.dps = 50
+    lam, h = 1e-10, 1e-3  # z = 1e-13: the series branch of hφ₁
+    Z = mpmath.mpf(lam) * mpmath.mpf(h)
+    assert flow._phi1_h(np.array([lam]), h)[0] == pytest.approx(float(-mpmath.expm1(-Z) / mpmath.mpf(lam)), rel=1e-15)
+    for z in (0.999e-3, 5e-4):
+        Z = mpmath.mpf(z)
+        assert flow._phi2(np.array([1.0]), z)[0] == pytest.approx(float((mpmath.exp(-Z) - 1 + Z) / Z**2), rel=1e-14)
+
+
+def test_exp_checkpoints_are_the_losses_at_the_bounds():
+    net, X, y = _problem(seed=2)
+    res = flow.gradient_flow(net, X, y, T=4.0, checkpoints=4, method="exp", rtol=0.5)
+    t = np.asarray(res.t)
+    want = [res.loss[int(np.argmin(np.abs(t - b)))] for b in np.linspace(0.0, 4.0, 5)]
+    assert res.checkpoint_loss == want
+    assert all(np.min(np.abs(t - b)) < 1e-12 for b in np.linspace(0.0, 4.0, 5))  # steps land on the bounds
+
+
+def test_exp_steps_respect_the_movement_cap():
+    """Every step moves A by at most EXP_MOVE·τ·B₀ in Frobenius norm (τ = h_max·λ₀, B₀ = √(r₀ᵀH₀⁻¹r₀) the
+    linearised flow's whole distance), and on this path the cap binds (the first steps are at it)."""
+    net, X, y = _problem(seed=3)
+    states = []
+    tau = 0.25
+    res = flow.gradient_flow(net, X, y, horizon=3.0, checkpoints=1, method="exp", rtol=tau, on_step=states.append)
+    r0 = states[0].f - y
+    B0 = float(np.sqrt(r0 @ np.linalg.solve(states[0].H, r0)))
+    cap = flow.EXP_MOVE * tau * B0
+    moves = [float(np.linalg.norm(b.net.A - a.net.A)) for a, b in zip(states[:-1], states[1:])]
+    assert res.steps == len(moves) >= 2
+    assert max(moves) <= cap * (1 + 1e-9), (max(moves), cap)
+    assert moves[0] >= cap * (1 - 1e-6), (moves[0], cap)  # the cap is what limited the first step
+
+
+@pytest.mark.parametrize("method", ["exp", "heun", "gd"])
+def test_extra_inputs_are_warm_started_and_split_by_sample_count(method):
+    """n = 3 samples in d = 4 dimensions (n ≠ d) and 2 extra inputs: every recorded state carries the
+    samples' equilibrium (m × n, with its own B, bound, iteration count and history) and the extra
+    inputs' (equal to a separate solve), the joint solves after the first are warm-started (fewer
+    Picard steps than a cold solve), and the samples' path is the one computed without extra inputs."""
+    net = theory.init_network(6, 4, gamma0=0.5, gamma_rule="gamma0/2c", rng=np.random.default_rng(4))
+    X, y = theory.make_data(3, 4, np.random.default_rng(5))
+    Xt = theory.normalize_rows(np.random.default_rng(6).standard_normal((2, 4)))
+    states = []
+    kw = {"eta": 0.05} if method == "gd" else {}
+    res = flow.gradient_flow(net, X, y, T=1.0, checkpoints=1, method=method, X_extra=Xt, on_step=states.append, **kw)
+    plain = flow.gradient_flow(net, X, y, T=1.0, checkpoints=1, method=method, **kw)
+    np.testing.assert_allclose(np.asarray(res.f), np.asarray(plain.f), rtol=0, atol=RTOL_STEP)
+    for st in states:
+        assert st.eq.Z.shape == st.eq.P.shape == st.eq.B.shape == (6, 3) and st.eq.error_bound.shape == (3,)
+        assert st.eq_extra.Z.shape == st.eq_extra.B.shape == (6, 2) and st.eq_extra.error_bound.shape == (2,)
+        assert isinstance(st.eq.iterations, int) and st.eq.history and st.eq_extra.history == st.eq.history
+        alone = theory.solve_equilibrium(st.net, Xt)
+        np.testing.assert_allclose(st.eq_extra.Z, alone.Z, rtol=0, atol=RTOL_STEP * np.abs(alone.Z).max())
+        np.testing.assert_allclose(st.eq.B, theory.input_features(st.net, X), rtol=1e-15)
+    cold = theory.solve_equilibrium(states[-1].net, np.vstack([X, Xt])).iterations
+    assert max(st.eq.iterations for st in states[1:]) < cold
+    none = []
+    flow.gradient_flow(net, X, y, T=0.5, checkpoints=1, method=method, on_step=none.append, **kw)
+    assert all(st.eq_extra is None for st in none)

@@ -106,6 +106,7 @@ def test_recorded_diagnostics_are_the_quantities_they_name():
         H = theory.gram(st.net, eq, adj.V)
         np.testing.assert_allclose(st.H, H, rtol=RTOL_PATH, atol=1e-12)
         assert arr["lam_min"][k] == pytest.approx(np.linalg.eigvalsh(H)[0], rel=RTOL_PATH, abs=0)
+        assert res.lam_max[k] == pytest.approx(np.linalg.eigvalsh(H)[-1], rel=RTOL_PATH, abs=0)
         assert arr["dA_fro"][k] == pytest.approx(np.linalg.norm(A - net.A), rel=1e-12)  # same arrays: rounding only
         # differences lose the digits they share: here ‖ΔH‖ ≥ 0.06‖H‖ and ‖Δz‖ ≥ 0.03‖z‖ after the
         # first step, so H's 1e-9 becomes ≤ 2e-8 on ΔH (allowed 1e-6) and z's 2e-11 ≤ 7e-10 on Δz (1e-8)

@@ -64,15 +64,15 @@ def test_model_loss_is_the_gauss_newton_prediction():
     states = []
     lam_max = np.linalg.eigvalsh(theory.gram(net, *_grad(net, X, y)[1:]))[-1]
     eta = 1e-4 / lam_max
-    res = flow.gradient_flow(net, X, y, T=2 * eta, checkpoints=2, method="gd", eta=eta, on_step=states.append)
-    assert len(res.model_loss) == res.steps == 2
-    for k in range(2):
+    res = flow.gradient_flow(net, X, y, T=3 * eta, checkpoints=3, method="gd", eta=eta, on_step=states.append)
+    assert len(res.model_loss) == res.steps == 3
+    for k in range(3):
         r = states[k].f - y
         want = 0.5 * np.sum(((np.eye(3) - eta * states[k].H) @ r) ** 2)
         assert res.model_loss[k] == pytest.approx(want, rel=1e-12)
         assert res.model_loss[k] == pytest.approx(res.loss[k + 1], rel=1e-6)
     # the checkpoints are the losses at the first kη ≥ each bound
-    assert res.checkpoint_loss == [res.loss[0], res.loss[1], res.loss[2]]
+    assert res.checkpoint_loss == [res.loss[0], res.loss[1], res.loss[2], res.loss[3]]
 
 
 def test_checkpoints_take_the_first_iterate_past_each_bound():
@@ -108,6 +108,8 @@ def test_step_budget_is_an_integration_error():
         flow.gradient_flow(net, X, y, T=1.0, checkpoints=1, method="gd", eta=0.01, max_steps=3)
     res = flow.gradient_flow(net, X, y, T=0.03, checkpoints=1, method="gd", eta=0.01, max_steps=3)
     assert res.steps == 3  # the budget is inclusive
+    with pytest.raises(theory.IntegrationError, match="more than 3 gradient-descent steps"):
+        flow.gradient_flow(net, X, y, T=0.04, checkpoints=1, method="gd", eta=0.01, max_steps=3)  # one too many
 
 
 def test_loss_of_contraction_stops_the_descent_with_the_step(monkeypatch):

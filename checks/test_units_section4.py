@@ -387,3 +387,23 @@ def test_explicit_oracles_refuse_large_widths():
     with pytest.raises(theory.InputError,
                        match=r"^Q_explicit forms n dense m×m inverses; m = 257 > 256 is not an oracle size$"):
         dv.Q_explicit(big, theory.solve_equilibrium(big, X))
+
+
+def test_arora_ntk_and_complexity_closed_forms():
+    """H^∞_ij = x_iᵀx_j (π − θ_ij)/(2π) (Arora et al. 2019) on unit rows: ½ on the diagonal, 0 for
+    orthogonal pairs, x_iᵀx_j/2 − θ x_iᵀx_j/(2π) otherwise; the complexity √(2yᵀ(H^∞)⁻¹y/n) against a
+    dense solve (H^∞ here is well conditioned: RTOL_SOLVE)."""
+    X = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [np.cos(0.7), np.sin(0.7), 0.0], [0.0, 0.6, 0.8]])
+    H = kernels.arora_ntk(X)
+    want = np.empty((4, 4))
+    for i in range(4):
+        for j in range(4):
+            c = float(np.clip(X[i] @ X[j], -1, 1))
+            want[i, j] = c * (np.pi - np.arccos(c)) / (2 * np.pi)
+    np.testing.assert_allclose(H, want, rtol=RTOL_CLOSED_FORM, atol=1e-16)
+    assert H[0, 0] == pytest.approx(0.5, rel=RTOL_CLOSED_FORM) and abs(H[0, 1]) < 1e-16
+    y = np.array([1.0, -1.0, 0.5, 0.25])
+    assert bounds.arora_complexity(H, y) == pytest.approx(np.sqrt(2 * y @ np.linalg.solve(H, y) / 4), rel=RTOL_SOLVE)
+    H3 = H[:3, :3]  # a different n: the 1/n is the sample count
+    assert bounds.arora_complexity(H3, y[:3]) == pytest.approx(np.sqrt(2 * y[:3] @ np.linalg.solve(H3, y[:3]) / 3),
+                                                               rel=RTOL_SOLVE)
