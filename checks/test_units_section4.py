@@ -407,3 +407,16 @@ def test_arora_ntk_and_complexity_closed_forms():
     H3 = H[:3, :3]  # a different n: the 1/n is the sample count
     assert bounds.arora_complexity(H3, y[:3]) == pytest.approx(np.sqrt(2 * y[:3] @ np.linalg.solve(H3, y[:3]) / 3),
                                                                rel=RTOL_SOLVE)
+
+
+@pytest.mark.parametrize("S2,c12", [
+    ([[0.4, 0.1], [0.1, 0.3]], 1.0 - 1e-13),  # (a, a') nearly parallel, g' well separated from g
+    ([[0.4, 0.4], [0.4, 0.4]], 0.5),  # g' = g although the inputs are separated
+])
+def test_pair_expectations_refuse_near_parallel_pairs(S2, c12):
+    """Off the diagonal, either degeneracy (corr of (a, a') within 1e-12 of ±1, or a conditional variance
+    of g' below (1e-6)²·s22) makes the 2-D rule meaningless: a typed error naming the pair's numbers,
+    never the diagonal's formula or a quadrature over a degenerate density."""
+    with pytest.raises(theory.InputError, match=r"near-parallel pair \(corr of \(a, a'\) = .*conditional variance "
+                                                r"of g' = .*\): the limit's quadrature needs separated inputs"):
+        lg._pair_expectations(np.array(S2), np.array([[1.0, c12], [c12, 1.0]]), 0.45, 16)
