@@ -143,6 +143,12 @@ class _RunTask:
     def params(self) -> str:
         raise NotImplementedError
 
+    @classmethod
+    def planned(cls, plans: dict) -> list:
+        """One task per (width, seed) of the loaded profile's plan (``plans["default"]`` otherwise)."""
+        p = plans.get(settings.get_current_profile_name(), plans["default"])
+        return [cls(m, s) for m in p["widths"] for s in range(p["seeds"])]
+
     @property
     def stem(self) -> str:
         return f"{self.what.split()[0].lower()}-{RULE.replace('/', '_')}-{self.m}-{self.seed}-{self.params()}"
@@ -190,8 +196,7 @@ class Tracking(_RunTask):
 
 
 def tracking_tasks() -> list[Tracking]:
-    p = GD3_PLANS.get(settings.get_current_profile_name(), GD3_PLANS["default"])
-    return [Tracking(m, s) for m in p["widths"] for s in range(p["seeds"])]
+    return Tracking.planned(GD3_PLANS)
 
 
 @experiment("GD3", statement="Gradient descent tracks gradient flow: max_k ‖f_GD(k) − f_GF(kη)‖ = O(η) on [0, 2/λ₀], "
@@ -255,8 +260,7 @@ class Stability(_RunTask):
 
 
 def stability_tasks() -> list[Stability]:
-    p = GD4_PLANS.get(settings.get_current_profile_name(), GD4_PLANS["default"])
-    return [Stability(m, s) for m in p["widths"] for s in range(p["seeds"])]
+    return Stability.planned(GD4_PLANS)
 
 
 @experiment("GD4", statement="The largest monotone step: gradient descent decreases the loss monotonically for 60 steps at "
