@@ -137,3 +137,22 @@ def test_only_typed_errors_are_caught_in_checks():
             if re.search(r"except\s*(Exception|BaseException)?\s*(as\s+\w+)?\s*:", line):
                 offenders.append(f"{p.name}:{i}: {line.strip()}")
     assert not offenders, "broad except in checks:\n" + "\n".join(offenders)
+
+
+def test_approx_names_its_absolute_tolerance():
+    """``pytest.approx(x, rel=r)`` still accepts any value within 1e-12 of x (its default absolute
+    tolerance is not switched off by ``rel``), which swamps a relative check of a small quantity: a
+    series term of relative size 1e-13 in hφ₁(−hλ) ≈ 1e-3 went unnoticed that way.  Every approx with a
+    relative tolerance in the checks therefore names its absolute one too (``abs=0`` unless a floor is
+    derived)."""
+    import ast
+    from pathlib import Path
+
+    offenders = []
+    for p in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == "approx":
+                kw = {k.arg for k in node.keywords}
+                if "rel" in kw and "abs" not in kw:
+                    offenders.append(f"{p.name}:{node.lineno}")
+    assert not offenders, "approx with rel= but no abs= (the default abs=1e-12 applies):\n" + "\n".join(offenders)

@@ -33,7 +33,7 @@ def test_bound_on_every_example_all_outcomes():
 def test_frequency_all_outcomes():
     # 29 of 29: one-sided 95% CP lower bound 0.05^(1/29) = 0.9019 ≥ 0.9
     v = rules.frequency(29, 29, 0.9)
-    assert v.verdict == VERIFIED and v.numbers["cp_lower"] == pytest.approx(0.05 ** (1 / 29), rel=1e-12)
+    assert v.verdict == VERIFIED and v.numbers["cp_lower"] == pytest.approx(0.05 ** (1 / 29), rel=1e-12, abs=0)
     assert v.margin >= 1
     # 28 of 28: lower 0.05^(1/28) = 0.8985 < 0.9, upper 1: undecided
     u = rules.frequency(28, 28, 0.9)
@@ -47,7 +47,7 @@ def test_frequency_all_outcomes():
 def test_cochran_armitage_known_values():
     # failures 0/10, 5/10, 10/10 at scores 0, 1, 2: T = 10, p = 1/2, Σn(s − s̄)² = 20, Var = 5, z = √20
     ca = rules.cochran_armitage([0, 5, 10], [10, 10, 10], [0, 1, 2])
-    assert ca["z"] == pytest.approx(10 / np.sqrt(5), rel=1e-12)
+    assert ca["z"] == pytest.approx(10 / np.sqrt(5), rel=1e-12, abs=0)
     assert ca["p_rising"] < 1e-5 and ca["p_falling"] > 1 - 1e-5
     flat = rules.cochran_armitage([10, 10], [10, 10], [0, 1])  # all fail everywhere: no variance, no trend
     assert flat["z"] == 0.0 and flat["p_rising"] == 0.5

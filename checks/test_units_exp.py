@@ -36,11 +36,11 @@ def test_phi_functions_match_their_definitions():
             z = L * H
             want = H if lam == 0 else (1 - mpmath.exp(-z)) / L
             want2 = mpmath.mpf(1) / 2 if lam == 0 else (mpmath.exp(-z) - 1 + z) / z**2
-            assert flow._phi1_h(np.array([lam]), h)[0] == pytest.approx(float(want), rel=1e-14)
-            assert flow._phi2(np.array([lam]), h)[0] == pytest.approx(float(want2), rel=1e-13), (lam, h)
+            assert flow._phi1_h(np.array([lam]), h)[0] == pytest.approx(float(want), rel=1e-14, abs=0)
+            assert flow._phi2(np.array([lam]), h)[0] == pytest.approx(float(want2), rel=1e-13, abs=0), (lam, h)
     for z in (0.999e-3, 1.001e-3):  # both sides of the series/closed-form switch
         Z = mpmath.mpf(z)
-        assert flow._phi2(np.array([1.0]), z)[0] == pytest.approx(float((mpmath.exp(-Z) - 1 + Z) / Z**2), rel=1e-13)
+        assert flow._phi2(np.array([1.0]), z)[0] == pytest.approx(float((mpmath.exp(-Z) - 1 + Z) / Z**2), rel=1e-13, abs=0)
 
 
 def test_h_for_move_is_the_largest_step_within_the_move():
@@ -110,8 +110,8 @@ def test_error_estimate_matches_the_explicit_correction():
         E = 0.5 * h * d + h * Jt(a, (phi2 - 0.5 * np.eye(len(lam))) @ cd)
         step_A = res.err_A[k + 1] - res.err_A[k]
         step_f = res.err_f[k + 1] - res.err_f[k]
-        assert step_A == pytest.approx(np.linalg.norm(E), rel=1e-6)
-        assert step_f == pytest.approx(np.linalg.norm(Jv(a, E)), rel=1e-6)
+        assert step_A == pytest.approx(np.linalg.norm(E), rel=1e-6, abs=0)
+        assert step_f == pytest.approx(np.linalg.norm(Jv(a, E)), rel=1e-6, abs=0)
 
 
 def test_exp_converges_to_the_rk45_oracle_without_pattern_changes():
@@ -131,7 +131,7 @@ def test_exp_converges_to_the_rk45_oracle_without_pattern_changes():
     assert e[0] / e[1] >= 1.6 and e[1] / e[2] >= 1.6, e
     for r in runs:
         assert np.linalg.norm(np.asarray(r.f[-1]) - np.asarray(ref.f[-1])) <= r.err_f[-1]
-        assert r.t[-1] == pytest.approx(T, rel=1e-14) and r.nfev == r.steps
+        assert r.t[-1] == pytest.approx(T, rel=1e-14, abs=0) and r.nfev == r.steps
 
 
 def test_extra_inputs_are_solved_with_the_samples():
@@ -164,10 +164,10 @@ def test_phi_functions_keep_their_first_order_terms_near_zero():
     mpmath.mp.dps = 50
     lam, h = 1e-10, 1e-3  # z = 1e-13: the series branch of hφ₁
     Z = mpmath.mpf(lam) * mpmath.mpf(h)
-    assert flow._phi1_h(np.array([lam]), h)[0] == pytest.approx(float(-mpmath.expm1(-Z) / mpmath.mpf(lam)), rel=1e-15)
+    assert flow._phi1_h(np.array([lam]), h)[0] == pytest.approx(float(-mpmath.expm1(-Z) / mpmath.mpf(lam)), rel=1e-15, abs=0)
     for z in (0.999e-3, 5e-4):
         Z = mpmath.mpf(z)
-        assert flow._phi2(np.array([1.0]), z)[0] == pytest.approx(float((mpmath.exp(-Z) - 1 + Z) / Z**2), rel=1e-14)
+        assert flow._phi2(np.array([1.0]), z)[0] == pytest.approx(float((mpmath.exp(-Z) - 1 + Z) / Z**2), rel=1e-14, abs=0)
 
 
 def test_exp_checkpoints_are_the_losses_at_the_bounds():

@@ -75,7 +75,7 @@ def test_heun_converges_to_the_rk45_oracle_at_second_order():
     rich = np.linalg.norm(runs[1].final_A - runs[2].final_A) / 3
     assert e[2] <= 2 * rich
     np.testing.assert_allclose(runs[2].f[-1], ref.f[-1], rtol=0, atol=10 * rich)
-    assert ref.t[-1] == T and runs[2].t[-1] == pytest.approx(T, rel=1e-14)
+    assert ref.t[-1] == T and runs[2].t[-1] == pytest.approx(T, rel=1e-14, abs=0)
     assert ref.nfev > 0 and runs[2].nfev == 2 * runs[2].steps
     assert [r.steps for r in runs] == [4, 7, 13]  # h = s/λ_max(H(t)): halving s doubles the steps
 
@@ -94,8 +94,8 @@ def test_recorded_diagnostics_are_the_quantities_they_name():
     eq0 = theory.solve_equilibrium(net, X)
     adj0 = theory.solve_adjoint(net, eq0)
     H0 = theory.gram(net, eq0, adj0.V)
-    assert res.lambda0 == pytest.approx(theory.lambda0(H0), rel=RTOL_PATH)
-    assert res.loss[0] == pytest.approx(0.5 * np.sum((theory.output(net, eq0.Z) - y) ** 2), rel=RTOL_PATH)
+    assert res.lambda0 == pytest.approx(theory.lambda0(H0), rel=RTOL_PATH, abs=0)
+    assert res.loss[0] == pytest.approx(0.5 * np.sum((theory.output(net, eq0.Z) - y) ** 2), rel=RTOL_PATH, abs=0)
     assert arr["dA_fro"][0] == arr["dH_op"][0] == arr["dz_max"][0] == arr["dv_max"][0] == arr["flip_frac"][0] == 0.0
     assert np.all(np.diff(arr["loss"]) <= 1e-12 * arr["loss"][0])  # gradient flow: L never increases
     for k in (n_rec // 2, n_rec - 1):  # recompute everything at two recorded states
@@ -107,14 +107,14 @@ def test_recorded_diagnostics_are_the_quantities_they_name():
         np.testing.assert_allclose(st.H, H, rtol=RTOL_PATH, atol=1e-12)
         assert arr["lam_min"][k] == pytest.approx(np.linalg.eigvalsh(H)[0], rel=RTOL_PATH, abs=0)
         assert res.lam_max[k] == pytest.approx(np.linalg.eigvalsh(H)[-1], rel=RTOL_PATH, abs=0)
-        assert arr["dA_fro"][k] == pytest.approx(np.linalg.norm(A - net.A), rel=1e-12)  # same arrays: rounding only
+        assert arr["dA_fro"][k] == pytest.approx(np.linalg.norm(A - net.A), rel=1e-12, abs=0)  # same arrays: rounding only
         # differences lose the digits they share: here ‖ΔH‖ ≥ 0.06‖H‖ and ‖Δz‖ ≥ 0.03‖z‖ after the
         # first step, so H's 1e-9 becomes ≤ 2e-8 on ΔH (allowed 1e-6) and z's 2e-11 ≤ 7e-10 on Δz (1e-8)
         assert arr["dH_op"][k] == pytest.approx(np.linalg.norm(H - H0, 2), rel=1e-6, abs=1e-12)
         dz = np.linalg.norm(eq.Z - eq0.Z, axis=0)
-        assert arr["dz_max"][k] == pytest.approx(dz.max(), rel=1e-8)
-        assert arr["dz_rel_max"][k] == pytest.approx((dz / np.linalg.norm(eq0.Z, axis=0)).max(), rel=1e-8)
-        assert arr["dv_max"][k] == pytest.approx(np.linalg.norm(adj.V - adj0.V, axis=0).max(), rel=1e-8)
+        assert arr["dz_max"][k] == pytest.approx(dz.max(), rel=1e-8, abs=0)
+        assert arr["dz_rel_max"][k] == pytest.approx((dz / np.linalg.norm(eq0.Z, axis=0)).max(), rel=1e-8, abs=0)
+        assert arr["dv_max"][k] == pytest.approx(np.linalg.norm(adj.V - adj0.V, axis=0).max(), rel=1e-8, abs=0)
         assert arr["flip_frac"][k] == np.mean(eq.D != eq0.D)
         true_q = st.net.gamma * theory.spectral_norm(A) / np.sqrt(net.m)
         assert true_q <= arr["q_cert"][k] * (1 + 1e-12)  # a certificate, never below the truth
@@ -126,7 +126,7 @@ def test_recorded_diagnostics_are_the_quantities_they_name():
 def test_default_horizon_is_in_units_of_lambda0():
     net, X, y = _problem(seed=3)
     res = flow.gradient_flow(net, X, y, horizon=0.05, checkpoints=1)
-    assert res.T == pytest.approx(0.05 / res.lambda0, rel=1e-15) and res.t[-1] == pytest.approx(res.T, rel=1e-14)
+    assert res.T == pytest.approx(0.05 / res.lambda0, rel=1e-15, abs=0) and res.t[-1] == pytest.approx(res.T, rel=1e-14, abs=0)
 
 
 def test_q_is_measured_near_the_contraction_limit():
@@ -134,7 +134,7 @@ def test_q_is_measured_near_the_contraction_limit():
     net, X, y = _problem(seed=1, gamma0=0.95, rule="gamma0/c")
     res = flow.gradient_flow(net, X, y, T=1.0, checkpoints=1, rtol=0.25)
     q = res.q_cert
-    assert q[0] == pytest.approx(0.95, rel=1e-12)  # measured at t = 0, not the cheap bound
+    assert q[0] == pytest.approx(0.95, rel=1e-12, abs=0)  # measured at t = 0, not the cheap bound
     cheap = np.array([net.gamma * (theory.spectral_norm(net.A) + d) / np.sqrt(net.m) for d in res.dA_fro])
     assert np.all(np.array(q[1:]) < cheap[1:])
 
@@ -183,13 +183,13 @@ def test_states_seen_by_callbacks_match_the_record():
             assert isinstance(st.eq, theory.Equilibrium) and isinstance(st.adj, theory.Adjoint)
             np.testing.assert_array_equal(st.f, res.f[k])
             true_q = st.net.gamma * theory.spectral_norm(st.net.A) / np.sqrt(net.m)
-            assert st.q_cert == pytest.approx(true_q, rel=1e-12)  # q ≥ Q_MEASURE = 0.9: measured, not bounded
+            assert st.q_cert == pytest.approx(true_q, rel=1e-12, abs=0)  # q ≥ Q_MEASURE = 0.9: measured, not bounded
         assert res.failure is None
         # checkpoint_loss[j] is the loss at checkpoint j (t = 0, T/2, T)
         for j, tc in enumerate((0.0, 0.5, 1.0)):
             k = int(np.argmin(np.abs(np.asarray(res.t) - tc)))
             assert abs(res.t[k] - tc) <= 1e-12 and res.checkpoint_loss[j] == res.loss[k]
-        assert res.t[-1] == pytest.approx(1.0, rel=1e-14) and len(res.checkpoint_loss) == 3
+        assert res.t[-1] == pytest.approx(1.0, rel=1e-14, abs=0) and len(res.checkpoint_loss) == 3
 
 
 def test_warm_starts_make_the_path_solves_cheap():
@@ -257,7 +257,7 @@ def test_relative_path_change_with_small_equilibria():
     z0 = np.linalg.norm(states[0].eq.Z, axis=0)
     assert 0 < z0.max() < 1
     dz = np.linalg.norm(states[-1].eq.Z - states[0].eq.Z, axis=0)
-    assert res.dz_rel_max[-1] == pytest.approx((dz / z0).max(), rel=1e-8)
+    assert res.dz_rel_max[-1] == pytest.approx((dz / z0).max(), rel=1e-8, abs=0)
 
 
 def test_step_budget_and_method_errors():

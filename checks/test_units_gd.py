@@ -52,7 +52,7 @@ def test_default_step_is_the_safety_over_the_largest_eigenvalue_at_the_start():
     g, eq, V = _grad(net, X, y)
     lam_max = np.linalg.eigvalsh(theory.gram(net, eq, V))[-1]
     res = flow.gradient_flow(net, X, y, T=1e-9, checkpoints=1, method="gd", rtol=0.7)
-    assert res.eta == pytest.approx(0.7 / lam_max, rel=1e-9)
+    assert res.eta == pytest.approx(0.7 / lam_max, rel=1e-9, abs=0)
     assert res.steps == 1  # T < η: one step reaches past T (the first k with kη ≥ T)
 
 
@@ -69,8 +69,8 @@ def test_model_loss_is_the_gauss_newton_prediction():
     for k in range(3):
         r = states[k].f - y
         want = 0.5 * np.sum(((np.eye(3) - eta * states[k].H) @ r) ** 2)
-        assert res.model_loss[k] == pytest.approx(want, rel=1e-12)
-        assert res.model_loss[k] == pytest.approx(res.loss[k + 1], rel=1e-6)
+        assert res.model_loss[k] == pytest.approx(want, rel=1e-12, abs=0)
+        assert res.model_loss[k] == pytest.approx(res.loss[k + 1], rel=1e-6, abs=0)
     # the checkpoints are the losses at the first kη ≥ each bound
     assert res.checkpoint_loss == [res.loss[0], res.loss[1], res.loss[2], res.loss[3]]
 

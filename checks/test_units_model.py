@@ -31,9 +31,9 @@ def _X(n=4, d=3, seed=1):
 def test_gamma_rules_set_the_contraction_constant(rule, factor, scheme):
     """'gamma0/c' gives γ‖A‖₂/√m = γ₀ exactly, 'gamma0/2c' gives γ₀/2 (c = ‖A(0)‖₂/√m)."""
     net = theory.init_network(7, 3, scheme=scheme, gamma0=0.6, gamma_rule=rule, rng=np.random.default_rng(3))
-    assert net.q == pytest.approx(0.6 * factor, rel=RTOL_Q)
+    assert net.q == pytest.approx(0.6 * factor, rel=RTOL_Q, abs=0)
     assert net.gamma0 == 0.6  # the declared γ₀ is kept (and enforced) for the γ₀ rules
-    assert net.gamma == pytest.approx(0.6 * factor * np.sqrt(7) / theory.spectral_norm(net.A), rel=RTOL_Q)
+    assert net.gamma == pytest.approx(0.6 * factor * np.sqrt(7) / theory.spectral_norm(net.A), rel=RTOL_Q, abs=0)
 
 
 def test_fixed_gamma_is_gamma0_itself_and_undeclared():
@@ -99,7 +99,7 @@ def test_zero_output_start_is_a_mirror(scheme, phi, rule, factor):
     np.testing.assert_array_equal(net.u[h:], -net.u[:h])
     assert (set(np.unique(A1)) <= {-1.0, 1.0}) == (scheme == "rademacher")
     assert net.phi == phi and net.gamma0 == 0.6
-    assert net.q == pytest.approx(0.6 * factor, rel=RTOL_Q)
+    assert net.q == pytest.approx(0.6 * factor, rel=RTOL_Q, abs=0)
     eq = theory.solve_equilibrium(net, _X(d=d))
     np.testing.assert_array_equal(eq.Z[h:], eq.Z[:h])  # same block, same input, same iterates
     assert np.abs(theory.output(net, eq.Z)).max() <= 4 * np.finfo(float).eps * np.abs(eq.Z).sum()
@@ -119,7 +119,7 @@ def test_zero_output_start_with_fixed_gamma_and_odd_widths():
 def test_with_A_drops_the_declared_gamma0_and_remeasures_q():
     net = theory.init_network(5, 2, gamma0=0.5, gamma_rule="gamma0/c", rng=np.random.default_rng(2))
     net2 = net.with_A(0.5 * net.A)
-    assert net2.gamma0 is None and net2.q == pytest.approx(0.25, rel=RTOL_Q)
+    assert net2.gamma0 is None and net2.q == pytest.approx(0.25, rel=RTOL_Q, abs=0)
     assert net.with_A(net.A, q=0.123).q == 0.123
 
 
@@ -194,7 +194,7 @@ def test_spectral_norm_is_bitwise_reproducible():
     A = np.random.default_rng(0).standard_normal((DENSE_NORM_MAX_M + 6, DENSE_NORM_MAX_M + 6))
     vals = {theory.spectral_norm(A) for _ in range(4)}
     assert len(vals) == 1
-    assert vals.pop() == pytest.approx(np.linalg.norm(A, 2), rel=1e-12)
+    assert vals.pop() == pytest.approx(np.linalg.norm(A, 2), rel=1e-12, abs=0)
 
 
 def test_iteration_history_and_stopping_rule_at_small_scales():

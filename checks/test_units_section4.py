@@ -49,7 +49,7 @@ def test_dominating_term_is_the_closed_form(rho):
     r = y - theory.output(net, eq.Z)
     n = len(y)
     direct = 2 * rho * np.sqrt(float(r @ np.linalg.solve(H0, r)) * np.trace(H0)) / n
-    assert bounds.dominating_term(H0, r, rho) == pytest.approx(direct, rel=RTOL_SOLVE)
+    assert bounds.dominating_term(H0, r, rho) == pytest.approx(direct, rel=RTOL_SOLVE, abs=0)
 
 
 def test_theorem41_terms():
@@ -59,9 +59,9 @@ def test_theorem41_terms():
     n = len(y)
     conf = 3 * np.sqrt(np.log(2 / 0.05) / (2 * n))
     assert out["train_loss"] == 0.125
-    assert out["complexity"] == pytest.approx(bounds.dominating_term(H0, r, 0.5), rel=RTOL_CLOSED_FORM)
-    assert out["confidence"] == pytest.approx(conf, rel=RTOL_CLOSED_FORM)
-    assert out["bound"] == pytest.approx(0.125 + out["complexity"] + conf, rel=RTOL_CLOSED_FORM)
+    assert out["complexity"] == pytest.approx(bounds.dominating_term(H0, r, 0.5), rel=RTOL_CLOSED_FORM, abs=0)
+    assert out["confidence"] == pytest.approx(conf, rel=RTOL_CLOSED_FORM, abs=0)
+    assert out["bound"] == pytest.approx(0.125 + out["complexity"] + conf, rel=RTOL_CLOSED_FORM, abs=0)
 
 
 def test_sign_vectors_enumerate_the_cube_up_to_the_limit():
@@ -75,7 +75,7 @@ def test_sign_vectors_enumerate_the_cube_up_to_the_limit():
 def test_rademacher_exact_by_hand():
     """n = 2, H₀ = [[2, 1], [1, 2]]: εᵀH₀ε = 6 for ε₁ = ε₂ and 2 otherwise."""
     H0 = np.array([[2.0, 1.0], [1.0, 2.0]])
-    assert bounds.rademacher_exact(H0, 3.0) == pytest.approx(3.0 / 2 * (np.sqrt(6) + np.sqrt(2)) / 2, rel=RTOL_CLOSED_FORM)
+    assert bounds.rademacher_exact(H0, 3.0) == pytest.approx(3.0 / 2 * (np.sqrt(6) + np.sqrt(2)) / 2, rel=RTOL_CLOSED_FORM, abs=0)
 
 
 def test_rademacher_mc_agrees_with_enumeration_within_its_standard_error():
@@ -88,7 +88,7 @@ def test_rademacher_mc_agrees_with_enumeration_within_its_standard_error():
     est, se = bounds.rademacher_mc(H0, B, draws, np.random.default_rng(0))
     true_se = vals.std() / np.sqrt(draws)
     # the sample SD's relative error is ≈ √((κ − 1)/(4N)) ≤ 0.02 for these bounded values (κ ≤ 30)
-    assert se == pytest.approx(true_se, rel=0.05)
+    assert se == pytest.approx(true_se, rel=0.05, abs=0)
     assert abs(est - exact) <= Z_MC * true_se
 
 
@@ -185,7 +185,7 @@ def test_jvp_is_the_gradient_pairing_and_the_vjp_adjoint():
     direct = np.array([np.sum(dv.grad_f(net, eq, V, i) * Delta) for i in range(4)])
     np.testing.assert_allclose(jv, direct, rtol=RTOL_IDENTITY, atol=1e-15)  # same V, Z: only summation order differs
     c = np.array([0.3, -1.0, 2.0, 0.5])
-    assert float(c @ jv) == pytest.approx(float(np.sum(dv.vjp_f(net, eq, V, c) * Delta)), rel=RTOL_SOLVED)
+    assert float(c @ jv) == pytest.approx(float(np.sum(dv.vjp_f(net, eq, V, c) * Delta)), rel=RTOL_SOLVED, abs=0)
     with pytest.raises(theory.ShapeError, match=r"direction Δ must be m×m = 10×10, got \(3, 3\)"):
         dv.jvp_f(net, eq, V, np.eye(3))
     with pytest.raises(theory.ShapeError, match=r"cotangent must have shape \(4,\), got \(3,\)"):
@@ -264,7 +264,7 @@ def test_limit_H_is_a_fixed_point_with_the_backward_factor(backward):
     assert L["nodes"] == k and L["iterations"] > 3
     half = lg.limit_H(X, gamma, nodes=k // 2, backward=backward)
     # the two runs stop their fixed points at tol = 1e-11 apart: 1e-12 relative of an error ~1e-3
-    assert L["quadrature_error"] == pytest.approx(float(np.abs(L["H"] - half["H"]).max()), rel=RTOL_SOLVED)
+    assert L["quadrature_error"] == pytest.approx(float(np.abs(L["H"] - half["H"]).max()), rel=RTOL_SOLVED, abs=0)
     # Σ* grows from its start K^∞ (the γ = 0 covariance): the feedback adds variance
     assert (np.diag(S) > np.diag(lg._kinf(C))).all()
 
@@ -401,12 +401,12 @@ def test_arora_ntk_and_complexity_closed_forms():
             c = float(np.clip(X[i] @ X[j], -1, 1))
             want[i, j] = c * (np.pi - np.arccos(c)) / (2 * np.pi)
     np.testing.assert_allclose(H, want, rtol=RTOL_CLOSED_FORM, atol=1e-16)
-    assert H[0, 0] == pytest.approx(0.5, rel=RTOL_CLOSED_FORM) and abs(H[0, 1]) < 1e-16
+    assert H[0, 0] == pytest.approx(0.5, rel=RTOL_CLOSED_FORM, abs=0) and abs(H[0, 1]) < 1e-16
     y = np.array([1.0, -1.0, 0.5, 0.25])
-    assert bounds.arora_complexity(H, y) == pytest.approx(np.sqrt(2 * y @ np.linalg.solve(H, y) / 4), rel=RTOL_SOLVE)
+    assert bounds.arora_complexity(H, y) == pytest.approx(np.sqrt(2 * y @ np.linalg.solve(H, y) / 4), rel=RTOL_SOLVE, abs=0)
     H3 = H[:3, :3]  # a different n: the 1/n is the sample count
     assert bounds.arora_complexity(H3, y[:3]) == pytest.approx(np.sqrt(2 * y[:3] @ np.linalg.solve(H3, y[:3]) / 3),
-                                                               rel=RTOL_SOLVE)
+                                                               rel=RTOL_SOLVE, abs=0)
 
 
 @pytest.mark.parametrize("S2,c12", [
