@@ -221,3 +221,33 @@ def test_extra_inputs_are_warm_started_and_split_by_sample_count(method):
     none = []
     flow.gradient_flow(net, X, y, T=0.5, checkpoints=1, method=method, on_step=none.append, **kw)
     assert all(st.eq_extra is None for st in none)
+
+
+def test_pseudo_inverse_drops_only_directions_at_rounding_level():
+    """The error estimate's c_d = H_k⁺J_k d_k (``_pinv_apply``): an eigenvalue at or below λ_max·ε·n
+    (n = 3 here: 6.7e-16·λ_max, the absolute accuracy of eigh) is a null direction and gets 0, whatever
+    the other eigenvalues are; anything above is inverted.  Oracles: the spectral formula by hand on
+    a random orthogonal U; tolerance a few ulp of the 3-term sums (entries O(1/λ) ≤ 1e3)."""
+    rng = np.random.default_rng(0)
+    U = np.linalg.qr(rng.standard_normal((3, 3)))[0]
+    b = rng.standard_normal(3)
+    c = U.T @ b
+    eps = np.finfo(float).eps
+    for small in (2e-16, 3 * eps):  # between λ_max·ε/n and λ_max·ε·n; exactly at the threshold
+        lam = np.array([small, 1e-3, 1.0])
+        want = U @ np.array([0.0, c[1] / 1e-3, c[2]])
+        np.testing.assert_allclose(flow._pinv_apply(lam, U, b), want, rtol=0, atol=1e-12)
+    lam = np.array([1e-12, 1e-3, 1.0])  # far above the threshold: a true inverse
+    np.testing.assert_allclose(flow._pinv_apply(lam, U, b), U @ (c / lam), rtol=1e-13, atol=0)
+
+
+def test_default_horizon_and_checkpoints_shape_the_path():
+    """Without ``T`` the path runs to horizon/λ₀ = 6/λ₀ in 12 checkpoint intervals (13 checkpoint
+    losses, the steps landing on every bound): the defaults the C6 horizon argument relies on."""
+    net, X, y = _problem(m=32, seed=2)  # m = 6 loses contraction before 6/λ₀ (a typed stop, not this test)
+    res = flow.gradient_flow(net, X, y, method="exp", rtol=1.0)
+    assert res.failure is None
+    assert res.T == pytest.approx(6.0 / res.lambda0, rel=1e-15, abs=0)
+    assert res.t[-1] == pytest.approx(res.T, rel=1e-14, abs=0) and len(res.checkpoint_loss) == 13
+    t = np.asarray(res.t)
+    assert all(np.min(np.abs(t - b)) <= 1e-14 * res.T for b in np.linspace(0.0, res.T, 13))

@@ -337,3 +337,38 @@ def test_a_sample_with_zero_equilibrium_has_no_flow():
     assert not theory.solve_equilibrium(net, X).Z[:, 0].any()
     with pytest.raises(theory.SingularGramError):
         flow.gradient_flow(net, X, y, T=5.0, checkpoints=1)
+
+
+def test_add_outer_updates_any_memory_layout():
+    """a += α·L Rᵀ in place, whether BLAS can write into aᵀ (C-ordered a) or must copy (F-ordered a,
+    written back).  Oracle: NumPy's product; entries O(1), two rounded terms each: ≤ 4ε·O(1)."""
+    rng = np.random.default_rng(5)
+    L, R = rng.standard_normal((5, 2)), rng.standard_normal((5, 2))
+    for a in (np.ascontiguousarray(rng.standard_normal((5, 5))), np.asfortranarray(rng.standard_normal((5, 5)))):
+        want = a + 0.3 * L @ R.T
+        flow._add_outer(a, 0.3, L, R)
+        np.testing.assert_allclose(a, want, rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize("method", ["heun", "rk45"])
+def test_extra_inputs_are_solved_only_at_recorded_states(method, monkeypatch):
+    """Held-out inputs (``X_extra``) join the samples' solve at every recorded state only: Heun's
+    predictor stage and RK45's stage evaluations solve the n samples alone (the stage states are
+    not recorded, so solving the extras there would only cost a pass over A per column)."""
+    net, X, y = _problem(seed=4)
+    Xt = theory.normalize_rows(np.random.default_rng(9).standard_normal((2, 3)))
+    sizes = []
+    real = flow.solve_equilibrium
+
+    def spy(net_, XX, **kw):
+        sizes.append(len(XX))
+        return real(net_, XX, **kw)
+
+    monkeypatch.setattr(flow, "solve_equilibrium", spy)
+    states = []
+    res = flow.gradient_flow(net, X, y, T=2.0, checkpoints=2, method=method, rtol=0.25 if method == "heun" else 1e-3,
+                             X_extra=Xt, on_step=states.append)
+    assert sorted(set(sizes)) == [3, 5]
+    assert sizes.count(5) == len(states) == res.steps + 1  # one joint solve per recorded state
+    stages = res.steps if method == "heun" else res.nfev  # predictor stages / RK45 stage evaluations
+    assert sizes.count(3) == stages

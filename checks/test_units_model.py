@@ -224,3 +224,30 @@ def test_a_sample_with_zero_input_solves_exactly_with_a_finite_history():
     eq = theory.solve_equilibrium(net, X)
     assert not eq.Z[:, 0].any() and eq.error_bound[0] == 0.0
     assert np.isfinite(eq.history).all()
+
+
+def test_init_network_measures_the_spectral_norm_once(monkeypatch):
+    """‖A(0)‖₂ is measured once and handed on: it sets γ (γ rule) and certifies q in the Network.
+    At m = 8192 one measurement is a 16 s Lanczos run, so a second one is a real cost."""
+    calls = []
+    real = model.spectral_norm
+
+    def counting(A):
+        calls.append(A.shape)
+        return real(A)
+
+    monkeypatch.setattr(model, "spectral_norm", counting)
+    for rule in ("gamma0/2c", "gamma0/c"):
+        calls.clear()
+        net = theory.init_network(8, 3, gamma_rule=rule, rng=np.random.default_rng(0))
+        assert calls == [(8, 8)]
+        assert net.q == pytest.approx(net.gamma * real(net.A) / np.sqrt(8), rel=RTOL_Q, abs=0)
+
+
+def test_lambda0_refuses_the_threshold_itself():
+    """λ_min ≤ n·ε·‖H‖₂ is indistinguishable from 0: exactly at the threshold (a diagonal H, whose
+    eigenvalues and norm are exact) it is refused, one ulp-scale step above it is returned."""
+    eps = np.finfo(float).eps
+    with pytest.raises(theory.SingularGramError):
+        theory.lambda0(np.diag([1.0, 2 * eps]))
+    assert theory.lambda0(np.diag([1.0, 3 * eps])) == 3 * eps

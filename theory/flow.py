@@ -116,7 +116,7 @@ def _add_outer(a: np.ndarray, alpha: float, L: np.ndarray, R: np.ndarray) -> Non
     from scipy.linalg.blas import dgemm
 
     out = dgemm(alpha, R, L, beta=1.0, c=a.T, trans_b=True, overwrite_c=True)
-    if not np.shares_memory(out, a):  # pragma: no cover - BLAS copied (a not contiguous)
+    if not np.shares_memory(out, a):  # BLAS copied (a not C-contiguous, e.g. Fortran-ordered)
         a[...] = out.T
 
 
@@ -332,6 +332,14 @@ def _h_for_move(lam: np.ndarray, rk: np.ndarray, move: float, h_max: float) -> f
     return max(lo, h_max * 1e-6)
 
 
+def _pinv_apply(lam: np.ndarray, U: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """H⁺b for H = U diag(λ) Uᵀ (λ ascending, from eigh).  Eigenvalues at or below λ_max·ε·n, the
+    absolute accuracy of a symmetric eigensolver, are indistinguishable from 0: their directions
+    get 0 (the pseudo-inverse), not 1/rounding noise."""
+    pos = lam > lam[-1] * np.finfo(float).eps * len(lam)
+    return U @ np.where(pos, (U.T @ b) / np.where(pos, lam, 1.0), 0.0)
+
+
 def _exp_euler(res, solve, record, net, eq, adj, H, y, bounds, h_max, max_steps, m):
     """Exponential Euler in function space, one solve per step.
 
@@ -386,8 +394,7 @@ def _exp_euler(res, solve, record, net, eq, adj, H, y, bounds, h_max, max_steps,
             rhat = U @ (np.exp(-h * lam) * rk)
             C10 = g * g * ((V1.T @ V) * (Z1.T @ Z))  # C_{k+1,k}
             Jd = -C10.T @ r1 + H @ rhat  # J_k d_k
-            pos = lam > lam[-1] * np.finfo(float).eps * len(lam)
-            cd = U @ np.where(pos, (U.T @ Jd) / np.where(pos, lam, 1.0), 0.0)
+            cd = _pinv_apply(lam, U, Jd)
             w = h * (U @ ((_phi2(lam, h) - 0.5) * (U.T @ cd)))
             alpha = 0.5 * h * r1
             beta = 0.5 * h * rhat + w
