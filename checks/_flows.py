@@ -1,8 +1,10 @@
 """Gradient-flow trajectories shared by the C6, C7, C9, C12 and C13 checks, and the width/seed plan.
 
-A trajectory is identified by a :class:`Key`: (γ rule, m, seed, integrator, step knob).  Data
+A trajectory is identified by a :class:`Key`: (γ rule, m, seed, integrator, step knob, init).  Data
 (X, y) depend on the seed only, so a width sweep trains networks of different widths on the same
-data; the network is drawn from the generator seeded with (seed, m).
+data; the network is drawn from the generator seeded with (seed, m), or (seed, m, init) for the
+further initialisations ``init`` ≥ 1 of one data set (Theorem 3.1's probability is over the
+initialisation with the data fixed: checks/c06_theorem31.py, the hardest data set).
 
 Integrator by width (:func:`integrator`): Heun (h = 0.25/λ_max(H(t)), the oracle) below
 ``EXP_MIN_M``, exponential Euler (h ≤ 0.25/λ₀, ``theory.flow._exp_euler``) from ``EXP_MIN_M`` on.
@@ -80,13 +82,16 @@ class Key:
     seed: int
     method: str
     knob: float
+    init: int = 0  # 0: the network of (seed, m); k ≥ 1: a further draw for the same data
 
     @property
     def stem(self) -> str:
-        return f"{self.rule.replace('/', '_')}-{self.m}-{self.seed}-{self.method}-{self.knob}"
+        base = f"{self.rule.replace('/', '_')}-{self.m}-{self.seed}-{self.method}-{self.knob}"
+        return base + (f"-init{self.init}" if self.init else "")
 
     def label(self) -> str:
-        return f"{self.rule} m={self.m} seed={self.seed} ({self.method} {self.knob})"
+        init = f" init={self.init}" if self.init else ""
+        return f"{self.rule} m={self.m} seed={self.seed}{init} ({self.method} {self.knob})"
 
     def cost(self) -> float:
         """Rough relative cost (m² per solve × solves: Heun ≈ 100/knob steps of 2 solves, exponential
@@ -98,10 +103,10 @@ class Key:
         return compute(self)
 
 
-def key(rule: str, m: int, seed: int, method: str | None = None, knob: float | None = None) -> Key:
+def key(rule: str, m: int, seed: int, method: str | None = None, knob: float | None = None, init: int = 0) -> Key:
     """The key of a trajectory; method and knob default to the sweep's integrator for m."""
     dm, dk = integrator(m)
-    return Key(rule, int(m), int(seed), method or dm, float(dk if knob is None else knob))
+    return Key(rule, int(m), int(seed), method or dm, float(dk if knob is None else knob), int(init))
 
 
 def sweep_keys(rules=RULES) -> list[Key]:
@@ -110,9 +115,11 @@ def sweep_keys(rules=RULES) -> list[Key]:
     return [key(r, m, s) for r in rules for m, k in zip(p["widths"], p["seeds"]) for s in range(k)]
 
 
-def problem(rule: str, m: int, seed: int) -> tuple[theory.Network, np.ndarray, np.ndarray]:
+def problem(rule: str, m: int, seed: int, init: int = 0) -> tuple[theory.Network, np.ndarray, np.ndarray]:
+    """Data of ``seed``; the network of (seed, m), or of (seed, m, init) for a further initialisation."""
     X, y = theory.make_data(N, D, np.random.default_rng([seed, 0]))
-    net = theory.init_network(m, D, gamma0=GAMMA0, gamma_rule=rule, rng=np.random.default_rng([seed, m]))
+    rng = np.random.default_rng([seed, m] if init == 0 else [seed, m, init])
+    net = theory.init_network(m, D, gamma0=GAMMA0, gamma_rule=rule, rng=rng)
     return net, X, y
 
 
@@ -149,9 +156,10 @@ def _load(k: Key) -> Summary:
     return Summary(**_tasks.result(k))
 
 
-def trajectory(rule: str, m: int, seed: int, method: str | None = None, knob: float | None = None) -> Summary:
+def trajectory(rule: str, m: int, seed: int, method: str | None = None, knob: float | None = None,
+               init: int = 0) -> Summary:
     """Summary of one trajectory (from the cache when present; computed here otherwise)."""
-    return _load(key(rule, m, seed, method, knob))
+    return _load(key(rule, m, seed, method, knob, init))
 
 
 def ensure(keys, label: str = "trajectories") -> None:
@@ -300,9 +308,9 @@ SECTION4_RULE = "gamma0/2c"
 
 def compute(k: Key) -> dict:
     """One trajectory, summarised (JSON-ready)."""
-    net, X, y = problem(k.rule, k.m, k.seed)
+    net, X, y = problem(k.rule, k.m, k.seed, k.init)
     rec = None
-    if k.rule == SECTION4_RULE:
+    if k.rule == SECTION4_RULE and k.init == 0:  # Section 4 reads the sweep's paths only
         Xt = theory.normalize_rows(np.random.default_rng([k.seed, 99]).standard_normal((N_TEST, D)))
         # C9's path-kernel bookkeeping (a held-out adjoint solve and K_t at every step) only on C9's paths
         rec = _Section4(X, y, Xt, path_kernel=(k.method == "heun" and k.m == C9_M))
