@@ -251,3 +251,29 @@ def test_lambda0_refuses_the_threshold_itself():
     with pytest.raises(theory.SingularGramError):
         theory.lambda0(np.diag([1.0, 2 * eps]))
     assert theory.lambda0(np.diag([1.0, 3 * eps])) == 3 * eps
+
+
+def test_spectral_norm_route_switches_at_the_documented_width(monkeypatch):
+    """‖A‖₂ by dense SVD whenever a side is ≤ DENSE_NORM_MAX_M (cost O(m·k²), k the short side, and
+    exact to rounding), by Lanczos only when both sides exceed it; both routes give the same value
+    (Lanczos to its tol = 1e-12).  Shapes straddle the switch on each side."""
+    import scipy.sparse.linalg
+
+    calls = []
+    real = scipy.sparse.linalg.svds
+
+    def spy(*args, **kwargs):
+        calls.append(args[0].shape)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scipy.sparse.linalg, "svds", spy)
+    M = model.DENSE_NORM_MAX_M
+    rng = np.random.default_rng(3)
+    for shape, lanczos in (((M, M + 1), False), ((M + 1, M), False), ((M + 1, 3), False), ((3, M + 1), False),
+                           ((M + 1, M + 1), True)):
+        A = rng.standard_normal(shape)
+        calls.clear()
+        got = theory.spectral_norm(A)
+        assert calls == ([shape] if lanczos else []), shape
+        # Lanczos: tol 1e-12 on the Ritz value; the dense reference: ≈ m·ε ≈ 2.3e-13 relative
+        assert got == pytest.approx(float(np.linalg.svd(A, compute_uv=False)[0]), rel=1.25e-12, abs=0)
