@@ -9,6 +9,7 @@ import os
 import signal
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from . import _executor, _flows, _tasks, harness
@@ -150,3 +151,19 @@ def test_typed_error_fails_the_sweep_with_its_key(tmp_cache):
     assert "2 of 4 tasks did not complete" in msg
     assert "gamma0/2c m=32 seed=1 (heun 0.25): ConvergenceError: equilibrium (Picard) did not converge" in msg
     assert "gamma0/2c m=48 seed=1" in msg
+
+
+def test_further_initialisations_keep_the_data_and_the_cache_stems():
+    """``init`` ≥ 1 draws another network for the same data (Theorem 3.1's probability is over the
+    initialisation with the data fixed); init 0 is the sweep's own network, and its cache stem is the
+    one it had before ``init`` existed, so existing caches and replay commands stay valid."""
+    net0, X0, y0 = _flows.problem("gamma0/2c", 16, 3)
+    net_a, X_a, y_a = _flows.problem("gamma0/2c", 16, 3, init=0)
+    net1, X1, y1 = _flows.problem("gamma0/2c", 16, 3, init=1)
+    net2, _, _ = _flows.problem("gamma0/2c", 16, 3, init=2)
+    assert np.array_equal(net0.A, net_a.A) and np.array_equal(X0, X_a) and np.array_equal(y0, y_a)
+    assert np.array_equal(X0, X1) and np.array_equal(y0, y1)
+    assert not np.array_equal(net0.A, net1.A) and not np.array_equal(net1.A, net2.A)
+    assert _flows.key("gamma0/2c", 1024, 28).stem == "gamma0_2c-1024-28-exp-0.25"
+    assert _flows.key("gamma0/2c", 1024, 28, init=3).stem == "gamma0_2c-1024-28-exp-0.25-init3"
+    assert _flows.key("gamma0/2c", 1024, 28, init=3) != _flows.key("gamma0/2c", 1024, 28)
