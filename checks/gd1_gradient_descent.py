@@ -17,7 +17,7 @@ from theory.flow import gradient_flow
 
 from . import _flows, _tasks, rules
 from ._stats import slope_ci
-from .c06_theorem31 import _arr, a_holds_prefix, local_resolution
+from .c06_theorem31 import _arr, a_holds_prefix, ac_holds, local_resolution
 from .c06_theorem31 import _sweep as _c6_sweep
 from .harness import Planted, Result, experiment
 
@@ -134,20 +134,18 @@ def check_gd2_movement(budget: int, R_factor: float = 1.0) -> Result:
             tasks=lambda: gd_keys() + _flows.sweep_keys((RULE,)), finding=True)
 def check_gd2_failures_are_the_flows(budget: int, flow_factor: float = 0.5) -> Result:
     flows = {(s.m, s.seed): s for s in _c6_sweep((RULE,))}
-    pairs, rows = [], []
+    pairs, rows, diffs = [], [], []
     for s in _paths():
         f = flows.get((s.m, s.seed))
         if f is None:  # the C6 sweep has fewer seeds at this width (ci: 8 below m = 256)
             continue
-        gd_ok = bool(a_holds_prefix(s)[-1]) and s.failure is None
-        gf_ok = bool(a_holds_prefix(f, flow_factor)[-1]) and f.failure is None
+        gd_ok, gf_ok = ac_holds(s), ac_holds(f, flow_factor)
         pairs.append(gd_ok == gf_ok)
+        diffs.append(s.maxima["min_lambda_ratio"] - f.maxima["min_lambda_ratio"])
         if gd_ok != gf_ok:
             rows.append({"m": s.m, "seed": s.seed, "gd_holds": gd_ok, "flow_holds": gf_ok,
                          "gd_min_ratio": s.maxima["min_lambda_ratio"], "flow_min_ratio": f.maxima["min_lambda_ratio"]})
     dec = rules.frequency(int(sum(pairs)), len(pairs), 1 - _flows.DELTA)
-    diffs = [s.maxima["min_lambda_ratio"] - flows[(s.m, s.seed)].maxima["min_lambda_ratio"]
-             for s in _paths() if (s.m, s.seed) in flows]
     ev = {"verdict_rule": dec.rule, "decision": dec.numbers, "disagreements": rows,
           "min_ratio_gd_minus_flow": {"median": float(np.median(diffs)), "p10": float(np.quantile(diffs, 0.1)),
                                       "p90": float(np.quantile(diffs, 0.9)), "pairs": len(diffs)}}
