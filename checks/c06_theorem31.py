@@ -58,8 +58,10 @@ def _label(s: _flows.Summary) -> str:
 
 
 def _replay(s: _flows.Summary) -> str:
-    return (f"python -c \"from checks import _flows; s = _flows.trajectory('{s.rule}', {s.m}, {s.seed}, "
-            f"'{s.method}', {s.knob}); print(s.maxima, s.failure)\"")
+    import json
+
+    key = {"rule": s.rule, "m": s.m, "seed": s.seed, "method": s.method, "step": s.knob}
+    return f"python -m checks.replay --path '{json.dumps(key)}'"
 
 
 # ------------------------------------------------------------------- probabilistic part: (a) ∧ (c)

@@ -1,5 +1,7 @@
 """Replay one example of a check: ``python -m checks.replay CHECK_NAME '{json spec}'``,
-or rerun an experiment (deterministic under the loaded profile): ``python -m checks.replay CHECK_NAME``.
+or rerun an experiment (deterministic under the loaded profile): ``python -m checks.replay CHECK_NAME``,
+or print one trajectory's path extrema: ``python -m checks.replay --path '{"rule": ..., "m": ..., "seed": ...,
+"method": ..., "step": ...}'`` (optionally ``"init"``).
 
 Prints the margin (≥ 1 means the claim holds on that example) and every measured number.
 """
@@ -29,7 +31,21 @@ def load_all() -> None:
         importlib.import_module(f"checks.{name}")
 
 
+def replay_path(payload: str) -> int:
+    """Print the path extrema and the failure (if any) of one trajectory (from the cache when present)."""
+    from . import _flows
+
+    k = json.loads(payload)
+    s = _flows.trajectory(k["rule"], k["m"], k["seed"], k.get("method"), k.get("step"), k.get("init", 0))
+    print(f"trajectory {k}: λ₀ = {s.lambda0!r}, {s.steps} steps, failure: {s.failure}")
+    for name, v in s.maxima.items():
+        print(f"  {name} = {v!r}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 2 and argv[0] == "--path":
+        return replay_path(argv[1])
     if len(argv) not in (1, 2):
         print(__doc__)
         return 2
