@@ -288,7 +288,7 @@ def _implication(which: str, rate: float = 1.0, R_factor: float = 1.0) -> Result
     cex = None
     if dec.verdict == rules.REFUTED:
         s = sums[dec.worst]
-        cex = {"spec": {"rule": s.rule, "m": s.m, "seed": s.seed, "method": s.method, "knob": s.knob},
+        cex = {"spec": {"rule": s.rule, "m": s.m, "seed": s.seed, "method": s.method, "step": s.knob},
                "margin": dec.margin, "numbers": {"lambda0": s.lambda0, "R": s.R, "failure": s.failure,
                                                  "min_lambda_ratio": s.maxima["min_lambda_ratio"]},
                "replay": _replay(s)}
