@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 
-# One BLAS thread per process, set before NumPy loads its BLAS: with xdist each worker is a
-# process, and a fixed thread count also fixes the summation order (determinism).
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+from checks.engine.threads import one_blas_thread
+
+# One BLAS thread per process, set before NumPy loads its BLAS (checks.engine.threads); a value the
+# user set is kept.
+one_blas_thread(override=False)
 
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
@@ -42,7 +43,7 @@ def pytest_addoption(parser):
 # ------------------------------------------------------------------ sweeps ahead of the checks
 # The trajectory sweeps dominate the run and are independent tasks.  Before any check runs, the
 # controller (the xdist controller, or the only process under -n 0) computes the trajectories that
-# the *selected* checks read on the executor (checks._executor: one worker process per core, or a
+# the *selected* checks read on the executor (checks.engine.executor: one worker process per core, or a
 # Dask cluster), while the xdist workers wait; then the checks run in parallel under xdist and read
 # the cache.  The two phases never overlap, so the cores are never oversubscribed.
 _prefetched = False
@@ -59,19 +60,18 @@ def _prefetch(config, nodeids) -> None:
     if _prefetched or config.getoption("--no-prefetch") or os.environ.get("IMPLICIT_NO_FLOW_CACHE") == "1":
         return
     _prefetched = True
-    from checks import _executor, _flows, harness
-    from checks.replay import load_all
+    from checks.engine import executor, registry, tasks
 
-    load_all()
-    keys = harness.tasks_of(_check_names(nodeids))
+    registry.load_all()
+    keys = registry.tasks_of(_check_names(nodeids))
     tr = config.pluginmanager.get_plugin("terminalreporter")
     if tr is not None:
         def write(line: str) -> None:
             tr.ensure_newline()
             tr.write_line(line)
 
-        _executor.progress_writer = write
-    _flows.ensure(keys, label=f"tasks of the selected checks ({len(keys)} in all)")
+        executor.progress_writer = write
+    tasks.ensure(keys, label=f"tasks of the selected checks ({len(keys)} in all)")
 
 
 def pytest_collection_finish(session):
@@ -119,7 +119,7 @@ def pytest_configure(config):
     except ImportError:  # pragma: no cover - threadpoolctl is a test dependency
         pass
     if _is_controller(config) and os.environ.get("IMPLICIT_NO_EVIDENCE") != "1":
-        from checks import evidence
+        from checks.engine import evidence
 
         evidence.reset()
         if config.getoption("--claim-progress"):
@@ -130,12 +130,12 @@ def pytest_configure(config):
 def pytest_sessionfinish(session, exitstatus):
     if not _is_controller(session.config) or os.environ.get("IMPLICIT_NO_EVIDENCE") == "1":
         return
-    from checks import evidence, report_data
+    from checks.engine import evidence, profiles, report_data
 
     entries = evidence.load_spool()
     if not entries:
         return
-    path = report_data.write_verification(entries, profile=settings.get_current_profile_name())
+    path = report_data.write_verification(entries, profile=profiles.current())
     tr = session.config.pluginmanager.get_plugin("terminalreporter")
     if tr is not None:
         tr.write_line(f"evidence: {len(entries)} check results merged into {path}")

@@ -12,9 +12,12 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from checks.engine.threads import one_blas_thread  # noqa: E402
+
+one_blas_thread(override=False)  # before NumPy loads its BLAS
 
 import numpy as np  # noqa: E402
 
@@ -102,16 +105,16 @@ def integrator_rows(quick: bool) -> list[dict]:
     """Exponential Euler vs Heun on the same C6 path (γ₀/(2c), seed 0, n = 6, T = 6/λ₀): steps, solves,
     wall time and the verdict quantities of both; then a whole trajectory at m = 4096, n = 32 to
     L ≤ 1e-3·L(0) with exponential Euler."""
-    from checks import _flows
-    from theory.flow import gradient_flow
+    from checks.model import paths
+    from theory.flow import ExpEuler, Heun, gradient_flow
 
     rows = []
     for m in ([1024, 2048] if quick else [1024, 2048, 4096]):
-        net, X, y = _flows.problem("gamma0/2c", m, 0)
+        net, X, y = paths.problem("gamma0/2c", m, 0)
         out = {}
-        for method, knob in (("exp", _flows.EXP_TAU), ("heun", _flows.SAFETY)):
+        for method, integ in (("exp", ExpEuler(tau=paths.EXP_TAU)), ("heun", Heun(safety=paths.SAFETY))):
             t0 = time.perf_counter()
-            r = gradient_flow(net, X, y, method=method, rtol=knob)
+            r = gradient_flow(net, X, y, integ)
             sec = time.perf_counter() - t0
             a = r.arrays()
             out[method] = {"steps": r.steps, "solves": r.nfev + 1, "seconds": sec,
@@ -133,7 +136,7 @@ def integrator_rows(quick: bool) -> list[dict]:
     H, _ = _cold_gram(net, X)
     lam0 = float(np.linalg.eigvalsh(H)[0])
     T = np.log(1000) / lam0  # Theorem 3.1 (d): L(T) ≤ e^{−λ₀T}L(0) = 1e-3·L(0)
-    r = gradient_flow(net, X, y, method="exp", rtol=_flows.EXP_TAU, T=T, checkpoints=4)
+    r = gradient_flow(net, X, y, ExpEuler(tau=paths.EXP_TAU), T=T, checkpoints=4)
     sec = time.perf_counter() - t0
     rows.append({"name": f"whole trajectory m={m} n={n} to L ≤ 1e-3·L(0), exponential Euler", "seconds": sec,
                  "steps": r.steps, "final_loss_ratio": float(r.loss[-1] / r.loss[0]), "T_lambda0": float(T * lam0),
@@ -147,9 +150,11 @@ def sweep_rows() -> list[dict]:
     m = 256 (Heun), computed twice into private caches."""
     import tempfile
 
-    from checks import _executor, _flows, _tasks
+    from checks.engine import executor as _executor
+    from checks.engine import tasks as _tasks
+    from checks.model import paths
 
-    keys = [_flows.key("gamma0/2c", 256, s) for s in range(8)]
+    keys = [paths.key("gamma0/2c", 256, s) for s in range(8)]
     _executor.progress_writer = lambda line: None
     times = {}
     for n in (1, 2):
@@ -157,7 +162,7 @@ def sweep_rows() -> list[dict]:
         with tempfile.TemporaryDirectory() as tmp:
             _tasks.CACHE = Path(tmp)
             t0 = time.perf_counter()
-            _flows.ensure(keys, label="bench")
+            paths.ensure(keys, label="bench")
             times[n] = time.perf_counter() - t0
     os.environ.pop(_executor.ENV_WORKERS, None)
     row = {"name": "sweep of 8 trajectories (m=256, Heun) on 2 worker processes vs 1", "seconds_1": times[1],

@@ -11,9 +11,12 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from checks.engine.verdict import NOT_CHECKED, Verdict
+
 HERE = Path(__file__).resolve().parent
 
-BADGE = {"VERIFIED": "ok", "REFUTED": "bad", "INCONCLUSIVE": "warn", "VACUOUS": "vac", "NOT CHECKED": "none"}
+BADGE = {Verdict.VERIFIED: "ok", Verdict.REFUTED: "bad", Verdict.INCONCLUSIVE: "warn", Verdict.VACUOUS: "vac",
+         NOT_CHECKED: "none"}
 
 
 def fmt(x, digits: int = 4) -> str:
@@ -51,15 +54,16 @@ def render(data: dict) -> str:
     counts = {k: sum(c["verdict"] == k for c in claims) for k in BADGE}
     for c in claims:
         c.setdefault("side_findings", [])
-    findings = [c for c in claims if c["verdict"] in ("REFUTED", "INCONCLUSIVE", "VACUOUS")
-                or any(f["verdict"] != "VERIFIED" for f in c["side_findings"])
-                or any(ch["verdict"] == "VACUOUS" for ch in c.get("checks", []))]
+    findings = [c for c in claims if c["verdict"] in (Verdict.REFUTED, Verdict.INCONCLUSIVE, Verdict.VACUOUS)
+                or any(f["verdict"] != Verdict.VERIFIED for f in c["side_findings"])
+                or any(ch["verdict"] == Verdict.VACUOUS for ch in c.get("checks", []))]
     bench_path = HERE / "bench.json"
     bench = json.loads(bench_path.read_text(encoding="utf-8")) if bench_path.exists() else None
     mutants_path = HERE / "mutants.json"
     mutants = json.loads(mutants_path.read_text(encoding="utf-8")) if mutants_path.exists() else None
     return env.get_template("index.html.j2").render(
         run=data["run"], claims=claims, counts=counts, findings=findings, badge=BADGE, figures=figures, bench=bench, mutants=mutants,
+        V=Verdict,
     )
 
 
@@ -71,7 +75,7 @@ def main(argv: list[str]) -> int:
     data = json.loads(src.read_text(encoding="utf-8"))
     out = src.with_name("index.html")
     out.write_text(render(data), encoding="utf-8")
-    print(f"wrote {out} ({sum(1 for c in data['claims'] if c['verdict'] != 'NOT CHECKED')} claims checked)")
+    print(f"wrote {out} ({sum(1 for c in data['claims'] if c['verdict'] != NOT_CHECKED)} claims checked)")
     return 0
 
 

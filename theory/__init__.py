@@ -1,6 +1,6 @@
 """Reference implementation of the implicit network of Gao & Gao (arXiv 2209.15562).
 
-Notation follows THEORY.md and is defined once in :mod:`theory.model`:
+Notation follows docs/claims.md ("The model") and is defined once in :mod:`theory.model`:
 A, W, u, γ (``gamma``), s = γ/√m, q = γ‖A‖₂/√m, Z, P, D, Q, v, H.
 """
 

@@ -93,3 +93,10 @@ def theorem41_bound(train_loss: float, H0: np.ndarray, r: np.ndarray, delta: flo
     dom = dominating_term(H0, r, rho)
     conf = 3 * np.sqrt(np.log(2 / delta) / (2 * n))
     return {"train_loss": train_loss, "complexity": dom, "confidence": conf, "bound": train_loss + dom + conf}
+
+
+def movement_radius(lam0: float, n: int, G: float, r0: float, q_bar):
+    """Theorem 3.1 (b): R(q̄) = (2/λ₀)·√n·G/(1 − q̄)²·‖f(0) − y‖ with G = γc_W, the distance the flow
+    may travel from A(0) while (a) holds (the gradient bound ‖Jᵀr‖ ≤ √n·G/(1 − q)²·‖r‖ integrated
+    against ‖r(s)‖ ≤ e^{−λ₀s/2}‖r(0)‖); the paper's R is R(γ₀).  ``q_bar`` may be an array."""
+    return 2.0 / lam0 * np.sqrt(n) * G / (1.0 - q_bar) ** 2 * r0

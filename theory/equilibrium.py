@@ -24,7 +24,7 @@ from .model import Network, phi_fn
 #: (the gradient flow, the Section 4 recorder and the checks use it; nothing else is configured).
 #: Picard stalls at a few ulp of ‖z‖ (each step rounds every entry): q/(1−q)·few·ε ≤ 1e-11 holds
 #: for q up to ≈ 0.999, and 1e-11 is far below every integration error (≥ 1e-6 relative over a path)
-#: and every check's tolerance it enters (rounding (m+2)ε/(1−q) + SOLVE_RTOL/(1−q), checks/_tol.py).
+#: and every check's tolerance it enters (rounding (m+2)ε/(1−q) + SOLVE_RTOL/(1−q), checks/model/tol.py).
 SOLVE_RTOL = 1e-11
 DEFAULT_RTOL = SOLVE_RTOL
 #: No default iteration budget exceeds this (q ≈ 0.9995 at rtol 1e-13); beyond it the

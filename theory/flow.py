@@ -4,21 +4,24 @@ recorded along the whole path.
     dA/dt = −Σ_i (f_i − y_i) ∂f_i/∂A = −(γ/m)·V·diag(f − y)·Zᵀ        (only A trained)
 
 The state integrated is ΔA = A(t) − A(0) (so tolerances are relative to the *change*,
-not to the O(1) entries of A(0)).  Integrators:
+not to the O(1) entries of A(0)).  :func:`gradient_flow` takes one *integrator*, a small frozen
+object that names its own step parameter:
 
-* ``'exp'``: exponential Euler in function space (exponential Rosenbrock–Euler with the
-  Gauss–Newton Jacobian L = −JᵀJ, Hochbruck & Ostermann, Acta Numerica 2010, §2.3/§4).  The
-  stiffness of the flow lives in the n-dimensional function space: with J frozen at A_k the
-  residual r = f − y obeys dr/dt = −H_k r exactly, so one step of any length solves the stiff
-  part exactly and only the drift of J limits h.  One equilibrium/adjoint solve per step, and
-  an a-posteriori local error estimate for free (see :func:`_exp_euler`).
-* ``'heun'``: Heun with a stability-based step h = rtol/λ_max(H(t)) (oracle; accuracy checked by
-  halving).
-* ``'rk45'``: SciPy's adaptive RK45 (oracle for small m).
+* :class:`ExpEuler` ``(tau)``: exponential Euler in function space (exponential Rosenbrock–Euler
+  with the Gauss–Newton Jacobian L = −JᵀJ, Hochbruck & Ostermann, Acta Numerica 2010, §2.3/§4),
+  step h ≤ τ/λ₀.  The stiffness of the flow lives in the n-dimensional function space: with J
+  frozen at A_k the residual r = f − y obeys dr/dt = −H_k r exactly, so one step of any length
+  solves the stiff part exactly and only the drift of J limits h.  One equilibrium/adjoint solve
+  per step, and an a-posteriori local error estimate for free (see :func:`_exp_euler`).
+* :class:`Heun` ``(safety)``: Heun with the stability-based step h = safety/λ_max(H(t)) (the
+  oracle; accuracy checked by halving).
+* :class:`RK45` ``(rtol)``: SciPy's adaptive RK45 (oracle for small m).
+* :class:`GradientDescent` ``(c, eta)``: full-batch gradient descent with η = eta or c/λ_max(H(0)).
 
-All land exactly on ``checkpoints`` so runs at different tolerances are compared at identical
+All land exactly on ``checkpoints`` so runs with different steps are compared at identical
 times.  Every right-hand side warm-starts the equilibrium and adjoint solves from the previous
-ones.
+ones.  An integrator receives one object, the :class:`Path` in progress (its solves, its record,
+its checkpoint times), and every solved point of the path is a named :class:`Point`.
 
 Memory is O(m² + nm) plus the integrator's stages: the trajectory of A is never kept.
 Contraction along the path: q(t) = γ‖A(t)‖₂/√m ≤ γ(‖A(0)‖₂ + ‖ΔA‖_F)/√m is used as a
@@ -28,11 +31,13 @@ non-contractive A(t) raises :class:`NonContractiveError` with the time in the me
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
-from scipy.integrate import RK45
+import scipy.integrate
 
 from ._validate import check_labels
 from .equilibrium import SOLVE_RTOL, Adjoint, Equilibrium, output, solve_adjoint, solve_equilibrium
@@ -44,13 +49,28 @@ from .model import Network, spectral_norm
 #: γ‖A(t)‖₂/√m: the a-posteriori factor q/(1−q) of a loose certificate near 1 would make the
 #: equilibrium solves stall on a useless error bound.
 Q_MEASURE = 0.9
-#: Integration methods (see the module docstring).
-METHODS: tuple[str, ...] = ("heun", "rk45", "exp", "gd")
+
+
+@dataclass(frozen=True)
+class Point:
+    """One solved point of the path: the network at A(0) + ΔA and its solves.
+
+    ``q_cert`` is an upper bound on γ‖A‖₂/√m (exact when the cheap bound was ≥ ``Q_MEASURE``),
+    ``dA_fro`` = ‖ΔA‖_F, ``eq_extra`` the equilibria of the extra inputs (solved with the samples
+    in one batched iteration), or None."""
+
+    net: Network
+    eq: Equilibrium
+    adj: Adjoint
+    q_cert: float
+    dA_fro: float
+    eq_extra: Equilibrium | None = None
 
 
 @dataclass
 class State:
-    """Everything known at one time t on the path (passed to step callbacks)."""
+    """Everything known at one recorded time t on the path (passed to step callbacks):
+    the network, its solves, the outputs f, the recorded loss L = ½‖f − y‖², the Gram matrix H."""
 
     t: float
     net: Network  # with A(t)
@@ -58,8 +78,9 @@ class State:
     adj: Adjoint
     f: np.ndarray
     H: np.ndarray
-    q_cert: float  # an upper bound on γ‖A(t)‖₂/√m (exact when the cheap bound was ≥ 1)
+    q_cert: float  # an upper bound on γ‖A(t)‖₂/√m (exact when the cheap bound was ≥ Q_MEASURE)
     eq_extra: Equilibrium | None = None  # equilibria of ``X_extra`` at A(t) (solved with the samples)
+    loss: float = math.nan  # the loss recorded at t
 
 
 @dataclass
@@ -76,16 +97,18 @@ class FlowResult:
     dA_fro: list[float] = field(default_factory=list)
     q_cert: list[float] = field(default_factory=list)
     dH_op: list[float] = field(default_factory=list)
+    bottom_shift: list[float] = field(default_factory=list)  # e₀ᵀ(H(t) − H(0))e₀, e₀ H(0)'s bottom eigenvector
     dz_max: list[float] = field(default_factory=list)  # max_i ‖z_i(t) − z_i(0)‖
     dz_rel_max: list[float] = field(default_factory=list)  # max_i ‖Δz_i‖/‖z_i(0)‖
     dv_max: list[float] = field(default_factory=list)  # max_i ‖v_i(t) − v_i(0)‖
     flip_frac: list[float] = field(default_factory=list)  # fraction of D entries changed
     f: list[np.ndarray] = field(default_factory=list)
     checkpoint_loss: list[float] = field(default_factory=list)
-    # 'exp' only: accumulated a-posteriori error estimates (see _exp_euler); empty otherwise
+    # ExpEuler only: accumulated a-posteriori error estimates (see _exp_euler); empty otherwise
     err_A: list[float] = field(default_factory=list)  # Σ_k ‖E_k‖_F, estimate of ‖A_num(t) − A(t)‖_F
     err_f: list[float] = field(default_factory=list)  # Σ_k ‖J_k E_k‖, estimate of ‖f_num(t) − f(t)‖
-    # 'gd' only: the step η and, per step k, the Gauss–Newton model's prediction ½‖(I − ηH_k)r_k‖² of L_{k+1}
+    # GradientDescent only: the step η and, per step k, the Gauss–Newton model's prediction ½‖(I − ηH_k)r_k‖²
+    # of L_{k+1}
     eta: float | None = None
     model_loss: list[float] = field(default_factory=list)
     nfev: int = 0
@@ -120,175 +143,274 @@ def _add_outer(a: np.ndarray, alpha: float, L: np.ndarray, R: np.ndarray) -> Non
         a[...] = out.T
 
 
+# ------------------------------------------------------------------------------------ integrators
+class _Integrator:
+    """Base of the integrators: a frozen dataclass whose first field is its one step parameter
+    (named by what it is: ``param``), validated positive and finite; ``method`` names it in path keys."""
+
+    method: ClassVar[str]
+    param: ClassVar[str]  # the name of the step parameter's field
+    what: ClassVar[str]  # the step parameter in words, for error messages
+
+    def __post_init__(self) -> None:
+        value = getattr(self, self.param)
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise InputError(f"{self.what} must be a positive finite number, got {value!r}")
+
+    @property
+    def step(self) -> float:
+        """The step parameter (τ, safety, rtol or c)."""
+        return getattr(self, self.param)
+
+    def run(self, path: Path) -> None:  # pragma: no cover - every integrator defines it
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Heun(_Integrator):
+    """Heun's method (explicit trapezoidal, order 2) with the stability-based step
+    h = ``safety``/λ_max(H(t)), well inside Heun's stability limit hλ ≤ 2 for safety ≤ 1.  The
+    flow is stiff (rates λ₀ … λ_max) and only Lipschitz (ReLU patterns flip), which makes
+    error-controlled explicit schemes crawl (at m = 64 RK45 at rtol 1e-6 needed 11 369 steps where
+    Heun needs 569); Heun's error is controlled by halving ``safety``."""
+
+    safety: float = 0.25
+    method: ClassVar[str] = "heun"
+    param: ClassVar[str] = "safety"
+    what: ClassVar[str] = "Heun's step safety"
+
+    def run(self, path: Path) -> None:
+        _heun(path, self.safety)
+
+
+@dataclass(frozen=True)
+class RK45(_Integrator):
+    """SciPy's adaptive RK45 with relative tolerance ``rtol`` and atol = rtol·‖dA/dt(0)‖_F/(λ₀·m)
+    (the typical entry of ΔA): the oracle for small m."""
+
+    rtol: float = 1e-6
+    method: ClassVar[str] = "rk45"
+    param: ClassVar[str] = "rtol"
+    what: ClassVar[str] = "RK45's relative tolerance"
+
+    def run(self, path: Path) -> None:
+        _rk45(path, self.rtol)
+
+
+@dataclass(frozen=True)
+class ExpEuler(_Integrator):
+    """Exponential Euler (:func:`_exp_euler`) with step h ≤ ``tau``/λ₀: τ is the step in units of
+    the slowest time scale 1/λ₀ (the stiff part is solved exactly, so h is not limited by λ_max).
+    Its accuracy is shown by halving τ and against Heun, and estimated per path by the accumulated
+    local error estimates ``err_A`` and ``err_f``."""
+
+    tau: float = 0.25
+    method: ClassVar[str] = "exp"
+    param: ClassVar[str] = "tau"
+    what: ClassVar[str] = "exponential Euler's step τ"
+
+    def run(self, path: Path) -> None:
+        _exp_euler(path, self.tau / path.lambda0)
+
+
+@dataclass(frozen=True)
+class GradientDescent(_Integrator):
+    """Full-batch gradient descent A_{k+1} = A_k − η∇L(A_k) (forward Euler with a fixed step),
+    η = ``eta`` or ``c``/λ_max(H(0)); t = kη, so the horizon compares it with the flow."""
+
+    c: float = 1.0
+    eta: float | None = None
+    method: ClassVar[str] = "gd"
+    param: ClassVar[str] = "c"
+    what: ClassVar[str] = "the gradient-descent factor c"
+
+    def run(self, path: Path) -> None:
+        _gd(path, self.eta, self.c)
+
+
+Integrator = Heun | RK45 | ExpEuler | GradientDescent
+#: Integrators by the name a path key uses for them, each built from its one step parameter.
+INTEGRATORS: dict[str, type[_Integrator]] = {cls.method: cls for cls in (Heun, RK45, ExpEuler, GradientDescent)}
+
+
+def integrator(method: str, step: float) -> Integrator:
+    """The integrator called ``method`` with its step parameter ``step`` (τ, safety, rtol or c)."""
+    if method not in INTEGRATORS:
+        raise InputError(f"unknown integration method {method!r}: 'heun', 'rk45', 'exp' or 'gd'")
+    cls = INTEGRATORS[method]
+    return cls(**{cls.param: step})
+
+
+# ------------------------------------------------------------------------------------ the path
+class Path:
+    """The flow in progress, handed to an integrator: solves at A(0) + ΔA, the force −∇_A L, the
+    record of a state, and the checkpoint times ``bounds`` (0 = bounds[0] < … < bounds[-1] = T)."""
+
+    def __init__(self, net0: Network, X: np.ndarray, y: np.ndarray, X_extra: np.ndarray | None,
+                 on_step: Callable[[State], None] | None, max_steps: int) -> None:
+        self.y = check_labels(y, X.shape[0])
+        self.X, self.X_extra, self.n, self.m = X, X_extra, X.shape[0], net0.m
+        self.XX = X if X_extra is None else np.vstack([X, X_extra])
+        self.net0, self.A0 = net0, net0.A
+        self.on_step, self.max_steps = on_step, max_steps
+        # q(0): the network's own certificate (measured at construction unless the caller gave one);
+        # then γ‖A0 + ΔA‖₂/√m ≤ q(0) + γ‖ΔA‖_F/√m by the triangle inequality.
+        self.q_start = float(net0.q)
+        self.scale = net0.gamma / np.sqrt(self.m)
+        self.warm: dict[str, np.ndarray] = {}  # warm starts: the most recent solve's Z, Zx, Wₐ
+
+    def network_at(self, dA: np.ndarray, t: float) -> tuple[Network, float, float]:
+        dA_fro = float(np.linalg.norm(dA))
+        q_ub = self.q_start + self.scale * dA_fro
+        if q_ub >= Q_MEASURE:
+            q_ub = self.scale * spectral_norm(self.A0 + dA)
+            if q_ub >= 1.0:
+                raise NonContractiveError(q_ub, 1.0, context=f"gradient flow at t = {t:.6g}")
+        return self.net0.with_A(self.A0 + dA, q=q_ub), q_ub, dA_fro
+
+    def solve(self, dA: np.ndarray, t: float, extra: bool = True) -> Point:
+        """Equilibria and adjoints at A(0) + ΔA (with the extra inputs' equilibria if ``extra``)."""
+        net, q_ub, dA_fro = self.network_at(dA, t)
+        joint = extra and self.X_extra is not None
+        Z0 = self.warm.get("Z")
+        if joint and Z0 is not None:
+            Z0 = np.hstack([Z0, self.warm["Zx"]]) if "Zx" in self.warm else None
+        eq = solve_equilibrium(net, self.XX if joint else self.X, Z0=Z0, rtol=SOLVE_RTOL)
+        eqx = None
+        if joint:
+            eq, eqx = _split(eq, self.n)
+            self.warm["Zx"] = eqx.Z
+        adj = solve_adjoint(net, eq, W0=self.warm.get("Wa"), rtol=SOLVE_RTOL)
+        self.warm["Z"], self.warm["Wa"] = eq.Z, adj.Wa
+        return Point(net, eq, adj, q_ub, dA_fro, eqx)
+
+    def force(self, p: Point) -> np.ndarray:
+        """−∇_A L = −(γ/m)·V diag(f − y) Zᵀ at a solved point."""
+        r = output(p.net, p.eq.Z) - self.y
+        return -(p.net.gamma / self.m) * ((p.adj.V * r) @ p.eq.Z.T)
+
+    def start(self, T: float | None, horizon: float, checkpoints: int, method: str) -> None:
+        """Solve and record t = 0; fix λ₀, T (default horizon/λ₀) and the checkpoint times."""
+        p = self.solve(np.zeros((self.m, self.m)), 0.0)
+        self.p0 = p
+        self.H0 = gram(p.net, p.eq, p.adj.V)
+        self.lambda0 = lambda0(self.H0)
+        # λ_min(H(t)) = λ₀ + e₀ᵀ(H(t) − H(0))e₀ + O(‖H(t) − H(0)‖²/gap): the first-order part of its change
+        self.e0 = np.linalg.eigh(self.H0)[1][:, 0]
+        T = horizon / self.lambda0 if T is None else float(T)
+        self.res = FlowResult(lambda0=self.lambda0, T=T, method=method)
+        self.Z0n = np.linalg.norm(p.eq.Z, axis=0)
+        self.record(0.0, p)
+        self.res.checkpoint_loss.append(self.res.loss[0])
+        self.bounds = np.linspace(0.0, T, checkpoints + 1)
+
+    def record(self, t: float, p: Point) -> np.ndarray:
+        """Append the diagnostics of the state at t to the result, call ``on_step``; returns H(t)."""
+        res, p0 = self.res, self.p0
+        f = output(p.net, p.eq.Z)
+        H = gram(p.net, p.eq, p.adj.V)
+        res.t.append(t)
+        res.loss.append(loss(f, self.y))
+        ev = np.linalg.eigvalsh(H)  # n×n: LAPACK's full solver is cheapest
+        res.lam_min.append(float(ev[0]))
+        res.lam_max.append(float(ev[-1]))
+        res.dA_fro.append(p.dA_fro)
+        res.q_cert.append(p.q_cert)
+        res.dH_op.append(float(np.abs(np.linalg.eigvalsh(H - self.H0)).max()))  # ‖·‖₂ of a symmetric matrix
+        res.bottom_shift.append(float(self.e0 @ (H - self.H0) @ self.e0))
+        dz = np.linalg.norm(p.eq.Z - p0.eq.Z, axis=0)
+        res.dz_max.append(float(dz.max()))
+        res.dz_rel_max.append(float((dz / np.where(self.Z0n > 0, self.Z0n, 1.0)).max()))
+        res.dv_max.append(float(np.linalg.norm(p.adj.V - p0.adj.V, axis=0).max()))
+        res.flip_frac.append(float(np.mean(p.eq.D != p0.eq.D)))
+        res.f.append(f)
+        res.final_A = p.net.A  # A at the last accepted state (also after an early stop)
+        if self.on_step is not None:
+            self.on_step(State(t, p.net, p.eq, p.adj, f, H, p.q_cert, p.eq_extra, res.loss[-1]))
+        return H
+
+
 def gradient_flow(
     net0: Network,
     X: np.ndarray,
     y: np.ndarray,
+    integrator: Integrator | None = None,
     *,
     T: float | None = None,
     horizon: float = 6.0,
-    rtol: float = 0.25,
-    method: str = "heun",
     checkpoints: int = 12,
     on_step: Callable[[State], None] | None = None,
     max_steps: int = 200_000,
     X_extra: np.ndarray | None = None,
-    eta: float | None = None,
 ) -> FlowResult:
-    """Integrate the gradient flow from A(0) = net0.A to T (default ``horizon``/λ₀).
-
-    ``method='heun'`` (default): the flow is stiff (rates from λ_min(H) ≈ λ₀ to λ_max(H))
-    and only Lipschitz (ReLU patterns flip along the path), which makes error-controlled
-    explicit schemes crawl: at m = 64 RK45 (rtol 1e-6) needed 11 369 steps where Heun
-    needs 569.  Heun's method (order 2) takes h = rtol/λ_max(H(t)) (``rtol`` is then the
-    step safety factor, default 0.25, well inside Heun's stability limit hλ ≤ 2); its error
-    is controlled by halving: the C6 suite checks that rtol/2 changes no verdict and moves
-    every recorded quantity by less than the verdict margins (Richardson estimate).
-    ``method='rk45'``: SciPy's adaptive RK45 with rtol as given and
-    atol = rtol·‖dA/dt(0)‖_F/(λ₀·m) (the typical entry of ΔA), the oracle for small m.
-    ``method='exp'``: exponential Euler (:func:`_exp_euler`) with step h ≤ rtol/λ₀ (``rtol`` is
-    the step in units of the slowest time scale 1/λ₀: the stiff part is solved exactly, so h is
-    not limited by λ_max); its accuracy is shown by halving and against Heun (C6 accuracy check)
-    and estimated per path by the accumulated local error estimates ``err_A`` and ``err_f``.
-
-    ``method='gd'``: full-batch gradient descent A_{k+1} = A_k − η∇L(A_k) (forward Euler with a fixed
-    step), η = ``eta`` or rtol/λ_max(H(0)); t = kη, so ``T``/``horizon`` compare it with the flow.
+    """Integrate the gradient flow from A(0) = net0.A to T (default ``horizon``/λ₀) with
+    ``integrator`` (default ``Heun()``; see the module docstring for the four integrators).
 
     ``X_extra`` (unit rows, e.g. held-out inputs): their equilibria are solved at every recorded
     state in the same batched Picard iteration as the samples (one pass over A for both) and
     handed to ``on_step`` as ``State.eq_extra``.  ``on_step`` sees the State at t = 0 and after
-    every accepted step.
+    every accepted step.  A path that loses contraction stops with ``FlowResult.failure`` set.
     """
-    if method not in METHODS:
-        raise InputError(f"unknown integration method {method!r}: 'heun', 'rk45', 'exp' or 'gd'")
-    y = check_labels(y, X.shape[0])
-    n = X.shape[0]
-    XX = X if X_extra is None else np.vstack([X, X_extra])
-    m = net0.m
-    A0 = net0.A
-    # q(0): the network's own certificate (measured at construction unless the caller gave one);
-    # then γ‖A0 + ΔA‖₂/√m ≤ q(0) + γ‖ΔA‖_F/√m by the triangle inequality.
-    q_start = float(net0.q)
-    scale = net0.gamma / np.sqrt(m)
-    cache: dict[str, np.ndarray] = {}  # warm starts: the most recent solve's Z, Zx, Wₐ
+    integrator = Heun() if integrator is None else integrator
+    if not isinstance(integrator, _Integrator):
+        raise InputError(f"integrator must be Heun, RK45, ExpEuler or GradientDescent, got {integrator!r}")
+    path = Path(net0, X, y, X_extra, on_step, max_steps)
+    path.start(T, horizon, checkpoints, integrator.method)
+    try:
+        integrator.run(path)
+    except NonContractiveError as e:
+        path.res.failure = str(e)
+    return path.res
 
-    def network_at(dA: np.ndarray, t: float) -> tuple[Network, float, float]:
-        dA_fro = float(np.linalg.norm(dA))
-        q_ub = q_start + scale * dA_fro
-        if q_ub >= Q_MEASURE:
-            q_ub = scale * spectral_norm(A0 + dA)
-            if q_ub >= 1.0:
-                raise NonContractiveError(q_ub, 1.0, context=f"gradient flow at t = {t:.6g}")
-        return net0.with_A(A0 + dA, q=q_ub), q_ub, dA_fro
 
-    def solve(dA: np.ndarray, t: float, extra: bool = True):
-        net, q_ub, dA_fro = network_at(dA, t)
-        joint = extra and X_extra is not None
-        Z0 = cache.get("Z")
-        if joint and Z0 is not None:
-            Z0 = np.hstack([Z0, cache["Zx"]]) if "Zx" in cache else None
-        eq = solve_equilibrium(net, XX if joint else X, Z0=Z0, rtol=SOLVE_RTOL)
-        eqx = None
-        if joint:
-            eq, eqx = _split(eq, n)
-            cache["Zx"] = eqx.Z
-        adj = solve_adjoint(net, eq, W0=cache.get("Wa"), rtol=SOLVE_RTOL)
-        cache["Z"], cache["Wa"] = eq.Z, adj.Wa
-        return net, eq, adj, q_ub, dA_fro, eqx
-
-    def force(net: Network, eq: Equilibrium, adj: Adjoint) -> np.ndarray:
-        r = output(net, eq.Z) - y
-        return -(net.gamma / m) * ((adj.V * r) @ eq.Z.T)
+def _rk45(path: Path, rtol: float) -> None:
+    """SciPy's RK45 between consecutive checkpoints; every accepted step is solved and recorded."""
+    m, res = path.m, path.res
+    g0 = path.force(path.p0)
+    atol = rtol * max(float(np.linalg.norm(g0)) / (path.lambda0 * m), 1e-300)
 
     def rhs(t: float, a: np.ndarray) -> np.ndarray:
-        net, eq, adj, *_ = solve(a.reshape(m, m), t, extra=False)
-        return force(net, eq, adj).ravel()
+        return path.force(path.solve(a.reshape(m, m), t, extra=False)).ravel()
 
-    net, eq0, adj0, q0, _, eqx0 = solve(np.zeros((m, m)), 0.0)
-    H0 = gram(net, eq0, adj0.V)
-    lam0 = lambda0(H0)
-    T = horizon / lam0 if T is None else float(T)
-    res = FlowResult(lambda0=lam0, T=T, method=method)
-    Z0n = np.linalg.norm(eq0.Z, axis=0)
-
-    def record(t: float, state) -> np.ndarray:
-        net, eq, adj, q_ub, dA_fro, eqx = state
-        f = output(net, eq.Z)
-        H = gram(net, eq, adj.V)
-        res.t.append(t)
-        res.loss.append(loss(f, y))
-        ev = np.linalg.eigvalsh(H)  # n×n: LAPACK's full solver is cheapest
-        res.lam_min.append(float(ev[0]))
-        res.lam_max.append(float(ev[-1]))
-        res.dA_fro.append(dA_fro)
-        res.q_cert.append(q_ub)
-        res.dH_op.append(float(np.abs(np.linalg.eigvalsh(H - H0)).max()))  # ‖·‖₂ of a symmetric matrix
-        dz = np.linalg.norm(eq.Z - eq0.Z, axis=0)
-        res.dz_max.append(float(dz.max()))
-        res.dz_rel_max.append(float((dz / np.where(Z0n > 0, Z0n, 1.0)).max()))
-        res.dv_max.append(float(np.linalg.norm(adj.V - adj0.V, axis=0).max()))
-        res.flip_frac.append(float(np.mean(eq.D != eq0.D)))
-        res.f.append(f)
-        res.final_A = net.A  # A at the last accepted state (also after an early stop)
-        if on_step is not None:
-            on_step(State(t, net, eq, adj, f, H, q_ub, eqx))
-        return H
-
-    record(0.0, (net, eq0, adj0, q0, 0.0, eqx0))
-    res.checkpoint_loss.append(res.loss[0])
-    g0 = force(net, eq0, adj0)
-    atol = rtol * max(float(np.linalg.norm(g0)) / (lam0 * m), 1e-300)
-    bounds = np.linspace(0.0, T, checkpoints + 1)
-    try:
-        if method == "rk45":
-            a = np.zeros(m * m)
-            for t_lo, t_hi in zip(bounds[:-1], bounds[1:]):
-                solver = RK45(rhs, t_lo, a, t_hi, rtol=rtol, atol=atol)
-                while solver.status == "running":
-                    msg = solver.step()
-                    if solver.status == "failed":
-                        raise IntegrationError(f"RK45 failed at t = {solver.t:.6g}: {msg}")
-                    if res.steps >= max_steps:
-                        raise IntegrationError(f"more than {max_steps} RK45 steps before T = {T:.6g} (stiff)")
-                    a = solver.y
-                    state = solve(a.reshape(m, m), solver.t)
-                    res.steps += 1  # counted once its state is solved and recorded
-                    record(float(solver.t), state)
-                res.nfev += solver.nfev
-                res.checkpoint_loss.append(res.loss[-1])
-        elif method == "gd":
-            _gd(res, solve, force, record, net, eq0, adj0, H0, y, bounds, eta, rtol, max_steps, m)
-        elif method == "exp":
-            _exp_euler(res, solve, record, net, eq0, adj0, H0, y, bounds, rtol / lam0, max_steps, m)
-        else:
-            _heun(res, solve, force, record, net, eq0, adj0, H0, bounds, rtol, max_steps, m)
-    except NonContractiveError as e:
-        res.failure = str(e)
-    return res
+    a = np.zeros(m * m)
+    for t_lo, t_hi in zip(path.bounds[:-1], path.bounds[1:]):
+        solver = scipy.integrate.RK45(rhs, t_lo, a, t_hi, rtol=rtol, atol=atol)
+        while solver.status == "running":
+            msg = solver.step()
+            if solver.status == "failed":
+                raise IntegrationError(f"RK45 failed at t = {solver.t:.6g}: {msg}")
+            if res.steps >= path.max_steps:
+                raise IntegrationError(f"more than {path.max_steps} RK45 steps before T = {res.T:.6g} (stiff)")
+            a = solver.y
+            p = path.solve(a.reshape(m, m), solver.t)
+            res.steps += 1  # counted once its state is solved and recorded
+            path.record(float(solver.t), p)
+        res.nfev += solver.nfev
+        res.checkpoint_loss.append(res.loss[-1])
 
 
-def _heun(res, solve, force, record, net, eq, adj, H, bounds, safety, max_steps, m):
-    """Heun's method (explicit trapezoidal, order 2) with the stability-based step
-    h = safety/λ_max(H(t)), clipped to land on the checkpoints; ``safety`` plays the role
-    of the tolerance: halving it must change no verdict (checked by the C6 suite)."""
-    a = np.zeros((m, m))
-    F = force(net, eq, adj)
+def _heun(path: Path, safety: float) -> None:
+    """Heun's method with h = safety/λ_max(H(t)), clipped to land on the checkpoints; ``safety``
+    plays the role of the tolerance: halving it must change no verdict."""
+    p = path.p0
+    H = path.H0
+    a = np.zeros((path.m, path.m))
+    F = path.force(p)
     t = 0.0
-    for t_hi in bounds[1:]:
+    for t_hi in path.bounds[1:]:
         while t < t_hi * (1 - 1e-14):
-            if res.steps >= max_steps:
-                raise IntegrationError(f"more than {max_steps} Heun steps before T = {bounds[-1]:.6g}")
+            if path.res.steps >= path.max_steps:
+                raise IntegrationError(f"more than {path.max_steps} Heun steps before T = {path.bounds[-1]:.6g}")
             h = min(safety / max(float(np.linalg.eigvalsh(H)[-1]), 1e-300), t_hi - t)
-            net2, eq2, adj2, *_ = solve(a + h * F, t + h, extra=False)
-            F2 = force(net2, eq2, adj2)
+            F2 = path.force(path.solve(a + h * F, t + h, extra=False))
             a = a + 0.5 * h * (F + F2)
             t += h
-            state = solve(a, t)
-            res.steps += 1  # counted once its state is solved and recorded
-            res.nfev += 2
-            H = record(t, state)
-            F = force(*state[:3])
-        res.checkpoint_loss.append(res.loss[-1])
+            p = path.solve(a, t)
+            path.res.steps += 1  # counted once its state is solved and recorded
+            path.res.nfev += 2
+            H = path.record(t, p)
+            F = path.force(p)
+        path.res.checkpoint_loss.append(path.res.loss[-1])
 
 
 def _phi1_h(lam: np.ndarray, h: float) -> np.ndarray:
@@ -340,7 +462,7 @@ def _pinv_apply(lam: np.ndarray, U: np.ndarray, b: np.ndarray) -> np.ndarray:
     return U @ np.where(pos, (U.T @ b) / np.where(pos, lam, 1.0), 0.0)
 
 
-def _exp_euler(res, solve, record, net, eq, adj, H, y, bounds, h_max, max_steps, m):
+def _exp_euler(path: Path, h_max: float) -> None:
     """Exponential Euler in function space, one solve per step.
 
     With J_k = J(A_k) (rows (γ/m)·v_i z_iᵀ) and H_k = J_k J_kᵀ, the Gauss–Newton linearisation of
@@ -363,18 +485,20 @@ def _exp_euler(res, solve, record, net, eq, adj, H, y, bounds, h_max, max_steps,
     Across ReLU pattern changes J jumps and the method, like every one-step method without event
     location, is first order; E_k then carries the jump (see the C6 accuracy evidence).
     """
-    g = net.gamma / m
+    res, y, m, H = path.res, path.y, path.m, path.H0
+    g = path.net0.gamma / m
     a = np.zeros((m, m))
-    V, Z, r = adj.V, eq.Z, res.f[0] - y
+    V, Z, r = path.p0.adj.V, path.p0.eq.Z, res.f[0] - y
     t, eA, ef = 0.0, 0.0, 0.0
     move_max = None
     lam0_ = res.lambda0
     res.err_A.append(0.0)
     res.err_f.append(0.0)
-    for t_hi in bounds[1:]:
+    for t_hi in path.bounds[1:]:
         while t < t_hi * (1 - 1e-14):
-            if res.steps >= max_steps:
-                raise IntegrationError(f"more than {max_steps} exponential-Euler steps before T = {bounds[-1]:.6g}")
+            if res.steps >= path.max_steps:
+                raise IntegrationError(f"more than {path.max_steps} exponential-Euler steps before T = "
+                                       f"{path.bounds[-1]:.6g}")
             lam, U = np.linalg.eigh(H)
             lam = np.maximum(lam, 0.0)  # H is PSD; rounding below 0 would make e^{−hλ} grow
             rk = U.T @ r
@@ -384,11 +508,11 @@ def _exp_euler(res, solve, record, net, eq, adj, H, y, bounds, h_max, max_steps,
             c1 = U @ (_phi1_h(lam, h) * rk)
             _add_outer(a, -g, V * c1, Z)  # a ← a − (γ/m)·V diag(c₁) Zᵀ
             t += h
-            state = solve(a, t)
+            p = path.solve(a, t)
             res.steps += 1  # counted once its state is solved and recorded
             res.nfev += 1
-            V1, Z1 = state[2].V, state[1].Z
-            H1 = record(t, state)
+            V1, Z1 = p.adj.V, p.eq.Z
+            H1 = path.record(t, p)
             r1 = res.f[-1] - y
             # a-posteriori local error estimate (docstring): α, β in the function space
             rhat = U @ (np.exp(-h * lam) * rk)
@@ -407,34 +531,35 @@ def _exp_euler(res, solve, record, net, eq, adj, H, y, bounds, h_max, max_steps,
         res.checkpoint_loss.append(res.loss[-1])
 
 
-def _gd(res, solve, force, record, net, eq, adj, H, y, bounds, eta, c, max_steps, m):
+def _gd(path: Path, eta: float | None, c: float) -> None:
     """Gradient descent A_{k+1} = A_k − η∇L(A_k) with t_k = kη, one solve per step; every iterate is
     recorded (the same diagnostics as the flow) and, per step, the Gauss–Newton model's prediction
-    ½‖(I − ηH_k)r_k‖² of L_{k+1}, exact if J did not change over the step (GD1 measures the defect).
+    ½‖(I − ηH_k)r_k‖² of L_{k+1}, exact if J did not change over the step (measured by the suite).
     Stops at T (the first k with kη ≥ T) or when A_k loses contraction (recorded as the flow does)."""
+    res, H, bounds = path.res, path.H0, path.bounds
     if eta is None:
         eta = c / float(np.linalg.eigvalsh(H)[-1])
     if not (np.isfinite(eta) and eta > 0):
         raise InputError(f"the gradient-descent step η must be a positive number, got {eta!r}")
     res.eta = float(eta)
     T = bounds[-1]
-    a = np.zeros((m, m))
-    F = force(net, eq, adj)
-    r = res.f[0] - y
+    a = np.zeros((path.m, path.m))
+    F = path.force(path.p0)
+    r = res.f[0] - path.y
     k = 0
     next_ck = 1
     while k * eta < T * (1 - 1e-14):
-        if res.steps >= max_steps:
-            raise IntegrationError(f"more than {max_steps} gradient-descent steps before T = {T:.6g}")
+        if res.steps >= path.max_steps:
+            raise IntegrationError(f"more than {path.max_steps} gradient-descent steps before T = {T:.6g}")
         res.model_loss.append(0.5 * float(np.sum(((np.eye(len(r)) - eta * H) @ r) ** 2)))
         a = a + eta * F
         k += 1
-        state = solve(a, k * eta)
+        p = path.solve(a, k * eta)
         res.steps += 1  # counted once its state is solved and recorded
         res.nfev += 1
-        H = record(k * eta, state)
-        F = force(*state[:3])
-        r = res.f[-1] - y
+        H = path.record(k * eta, p)
+        F = path.force(p)
+        r = res.f[-1] - path.y
         while next_ck < len(bounds) and k * eta >= bounds[next_ck] * (1 - 1e-14):
             res.checkpoint_loss.append(res.loss[-1])
             next_ck += 1

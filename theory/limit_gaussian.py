@@ -16,7 +16,7 @@ sign quadrants, g into the half-line above g* = −a⁺/γ, where h > 0.  On eac
 analytic, so tensor Gauss–Legendre on the pieces (truncated at ±L standard deviations, L = 9,
 tail mass < 1e-18) converges geometrically, and the difference between ``nodes`` and ``nodes // 2``
 per dimension bounds the error of the coarser rule with a wide margin (it is checked against
-Monte Carlo with 1.6·10⁷ draws in checks/test_units_section4.py).  Plain Gauss–Hermite on the
+Monte Carlo with 1.6·10⁷ draws in checks/tests/test_theory_section4.py).  Plain Gauss–Hermite on the
 unsplit domain, which this replaces, converged only algebraically across the step 1{h > 0} and
 its 48-vs-24 difference understated the error fourfold.
 """

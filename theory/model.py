@@ -1,4 +1,4 @@
-"""The implicit network of THEORY.md §1 and the paper's initialisations.
+"""The implicit network of docs/claims.md ("The model") and the paper's initialisations.
 
 Notation (used throughout :mod:`theory`):
 

@@ -1,0 +1,237 @@
+"""Independent units of work (tasks) and their content-addressed cache.
+
+A task is a frozen dataclass deriving from :class:`Task`.  Its fields are its identity; from
+them the base derives
+
+* ``stem``: a file-name-safe identity within the task's ``namespace`` (the cache folder);
+* ``label()``: the human-readable name of progress lines and failure reports;
+* ``cost()``: a rough relative cost, ``m²·weight()`` (longest tasks start first).
+
+A subclass writes ``compute() -> dict`` (the JSON-ready result, a pure function of the task and
+the code) and, where it helps, ``weight()``, ``kind`` (the stem's prefix) and ``theory_modules``
+(the theory/ modules the result depends on; all of them by default).
+
+Results live in ``reports/.cache/<namespace>/<stem>-<code hash>.json`` (written atomically).  The
+code hash covers the theory modules and the *code closure* of the task's class (:func:`closure`):
+the class, the top-level definitions of its module that it refers to (transitively), and every
+module of this repository's ``checks`` package those refer to, except the engine's own modules
+(which verify results but compute none).  So an edit to another function of
+the same module, or to prose (docstrings and comments are not part of the syntax tree), keeps the
+cache, and any change to the code a result depends on recomputes it.  The cache is shared by xdist
+workers, local worker processes and Dask clusters (the result travels back to the caller, which
+writes the file).  :func:`ensure` computes the missing results of a list of tasks on the executor
+(:mod:`checks.engine.executor`); :func:`result` reads one (computing it in-process if missing).
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import hashlib
+import inspect
+import json
+import os
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, ClassVar
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = ROOT / "reports" / ".cache"
+PACKAGE = "checks"
+ENGINE = "checks.engine"
+
+
+def cache_disabled() -> bool:
+    """Mutation runs: all mutants share one source text, so a cache keyed by it cannot tell them apart."""
+    return os.environ.get("IMPLICIT_NO_FLOW_CACHE") == "1"
+
+
+def _strip_docstrings(tree: ast.AST) -> ast.AST:
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body and \
+                isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and \
+                isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+@lru_cache(maxsize=256)
+def file_code(path: Path) -> bytes:
+    """What a file computes: its syntax tree without docstrings (comments and layout are not in the
+    tree), so an edit to prose keeps the cache and any change to code invalidates it."""
+    return ast.dump(_strip_docstrings(ast.parse(path.read_text(encoding="utf-8")))).encode()
+
+
+def _top_level(tree: ast.Module) -> dict[str, ast.AST]:
+    defs: dict[str, ast.AST] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defs[node.name] = node
+        elif isinstance(node, ast.Assign):
+            for tgt in node.targets:
+                for n in ast.walk(tgt):
+                    if isinstance(n, ast.Name):
+                        defs[n.id] = node
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            defs[node.target.id] = node
+    return defs
+
+
+def _package_module_of(value: Any) -> str | None:
+    """The name of the ``checks`` module a global refers to (a module, or a function/class defined in
+    one); None outside the package and for the engine, which verifies results but computes none."""
+    name = value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", None)
+    if not isinstance(name, str) or name.startswith(ENGINE):
+        return None
+    return name if name == PACKAGE or name.startswith(PACKAGE + ".") else None
+
+
+def _module_closure(names: set[str], done: set[str]) -> bytes:
+    """Whole-file code of the named package modules and, transitively, of the package modules they refer to."""
+    out = b""
+    todo = sorted(names)
+    while todo:
+        name = todo.pop(0)
+        if name in done:
+            continue
+        done.add(name)
+        mod = sys.modules[name]
+        out += name.encode() + file_code(Path(mod.__file__))
+        todo += sorted({m for v in vars(mod).values() if (m := _package_module_of(v)) and m not in done})
+    return out
+
+
+@lru_cache(maxsize=256)
+def closure(obj: Any) -> bytes:
+    """The code a class or function computes with: its own syntax tree, the top-level definitions of
+    its module it refers to by name (transitively), and the whole code of every ``checks`` module
+    those refer to (transitively).  Docstrings are left out; imports from outside the package
+    (numpy, theory/) are not followed (theory/ is hashed by the task's ``theory_modules``)."""
+    mod = sys.modules[obj.__module__]
+    defs = _top_level(ast.parse(Path(mod.__file__).read_text(encoding="utf-8")))
+    todo, seen, nodes, modules = [obj.__name__], set(), {}, set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        node = defs.get(name)
+        if node is None:  # imported (or a builtin): follow it only into this package
+            other = _package_module_of(vars(mod).get(name))
+            if other is not None and other != mod.__name__:
+                modules.add(other)
+            continue
+        nodes[id(node)] = node
+        todo += [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
+    own = b"".join(ast.dump(_strip_docstrings(n)).encode() for n in sorted(nodes.values(), key=lambda n: n.lineno))
+    return own + _module_closure(modules, {mod.__name__})
+
+
+def theory_code(modules: tuple[str, ...] | None) -> bytes:
+    """The theory modules a result depends on (all of theory/ when None)."""
+    files = sorted((ROOT / "theory").glob("*.py")) if modules is None else \
+        [ROOT / "theory" / f"{name}.py" for name in sorted(modules)]
+    return b"".join(file_code(p) for p in files)
+
+
+def _stem_part(v: Any) -> str:
+    if isinstance(v, (tuple, list)):
+        return "_".join(_stem_part(x) for x in v)
+    return str(v).replace("/", "_").replace(" ", "")
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """Base of a unit of work: frozen fields (its identity), ``compute() -> dict`` (module docstring)."""
+
+    namespace: ClassVar[str] = "tasks"
+    theory_modules: ClassVar[tuple[str, ...] | None] = None
+    kind: ClassVar[str] = ""  # the stem's prefix (default: the class name, lower case)
+
+    def _fields(self) -> list[tuple[str, Any]]:
+        return [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self)]
+
+    @property
+    def stem(self) -> str:
+        parts = [self.kind or type(self).__name__.lower()] + [_stem_part(v) for _, v in self._fields()]
+        return "-".join(p for p in parts if p)
+
+    def label(self) -> str:
+        return f"{self.kind or type(self).__name__} " + " ".join(f"{k}={v}" for k, v in self._fields())
+
+    def weight(self) -> float:
+        """Relative cost per m² (per task when the task has no width m)."""
+        return 1.0
+
+    def cost(self) -> float:
+        return float(getattr(self, "m", 1)) ** 2 * self.weight()
+
+    def code(self) -> bytes:
+        """The code the result depends on (hashed into the cache file name)."""
+        return theory_code(self.theory_modules) + closure(type(self))
+
+    def compute(self) -> dict:  # pragma: no cover - every task defines it
+        raise NotImplementedError
+
+
+@lru_cache(maxsize=4096)
+def code_hash(task: Task) -> str:
+    return hashlib.sha256(task.code()).hexdigest()[:16]
+
+
+def path(task: Task) -> Path:
+    return CACHE / task.namespace / f"{task.stem}-{code_hash(task)}.json"
+
+
+def store(task: Task, result: dict) -> None:
+    """Write a result atomically into the cache."""
+    p = path(task)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(result))
+    os.replace(tmp, p)
+
+
+def cached(task: Task) -> bool:
+    return not cache_disabled() and path(task).exists()
+
+
+def run_task(task: Task) -> dict:
+    """Executor entry point: one task with one BLAS thread (bitwise-reproducible in any process)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return task.compute()
+
+
+_memo: dict = {}
+
+
+def result(task: Task) -> dict:
+    """The task's result from the cache, computed in this process if missing (the same JSON round
+    trip either way); remembered for the rest of the process (callers must not mutate it)."""
+    key = (task, None if cache_disabled() else str(CACHE))
+    if key not in _memo:
+        if cache_disabled():
+            _memo[key] = json.loads(json.dumps(task.compute()))
+        else:
+            p = path(task)
+            if not p.exists():
+                store(task, task.compute())
+            _memo[key] = json.loads(p.read_text())
+    return _memo[key]
+
+
+def ensure(tasks, label: str = "tasks") -> None:
+    """Compute the missing results of ``tasks`` on the executor and store them; a no-op when all
+    are cached or the cache is disabled."""
+    if cache_disabled():
+        return
+    missing = sorted({t for t in tasks if not cached(t)}, key=lambda t: (-t.cost(), t.stem))
+    if not missing:
+        return
+    from . import executor
+
+    executor.run(run_task, missing, label=label, on_result=store)
