@@ -98,6 +98,7 @@ class FlowResult:
     q_cert: list[float] = field(default_factory=list)
     dH_op: list[float] = field(default_factory=list)
     bottom_shift: list[float] = field(default_factory=list)  # e₀ᵀ(H(t) − H(0))e₀, e₀ H(0)'s bottom eigenvector
+    lin_dev: list[float] = field(default_factory=list)  # ‖f(t) − ĝ(t)‖, ĝ(t) = y + e^{−H(0)t}(f(0) − y): the nonlinearity
     dz_max: list[float] = field(default_factory=list)  # max_i ‖z_i(t) − z_i(0)‖
     dz_rel_max: list[float] = field(default_factory=list)  # max_i ‖Δz_i‖/‖z_i(0)‖
     dv_max: list[float] = field(default_factory=list)  # max_i ‖v_i(t) − v_i(0)‖
@@ -210,7 +211,13 @@ class ExpEuler(_Integrator):
     what: ClassVar[str] = "exponential Euler's step τ"
 
     def run(self, path: Path) -> None:
-        _exp_euler(path, self.tau / path.lambda0)
+        _exp_euler(path, self.tau / path.lambda0, self.coefficients)
+
+    @staticmethod
+    def coefficients(lam: np.ndarray, U: np.ndarray, rk: np.ndarray, h: float) -> np.ndarray:
+        """The step's sample coefficients c = H_k⁺(I − e^{−hH_k})r_k = U·hφ₁(−hΛ)·Uᵀr_k (``rk`` = Uᵀr_k,
+        H_k = U diag(λ) Uᵀ): the step is A_{k+1} = A_k − (γ/m)·V diag(c) Zᵀ."""
+        return U @ (_phi1_h(lam, h) * rk)
 
 
 @dataclass(frozen=True)
@@ -295,8 +302,11 @@ class Path:
         self.p0 = p
         self.H0 = gram(p.net, p.eq, p.adj.V)
         self.lambda0 = lambda0(self.H0)
-        # λ_min(H(t)) = λ₀ + e₀ᵀ(H(t) − H(0))e₀ + O(‖H(t) − H(0)‖²/gap): the first-order part of its change
-        self.e0 = np.linalg.eigh(self.H0)[1][:, 0]
+        # λ_min(H(t)) = λ₀ + e₀ᵀ(H(t) − H(0))e₀ + O(‖H(t) − H(0)‖²/gap): the first-order part of its change;
+        # ĝ(t) = y + E e^{−Λt}Eᵀ(f(0) − y): the linearised (kernel) flow from the same start
+        self.lam_H0, self.E_H0 = np.linalg.eigh(self.H0)
+        self.e0 = self.E_H0[:, 0]
+        self.c0 = self.E_H0.T @ (output(p.net, p.eq.Z) - self.y)
         T = horizon / self.lambda0 if T is None else float(T)
         self.res = FlowResult(lambda0=self.lambda0, T=T, method=method)
         self.Z0n = np.linalg.norm(p.eq.Z, axis=0)
@@ -318,6 +328,8 @@ class Path:
         res.q_cert.append(p.q_cert)
         res.dH_op.append(float(np.abs(np.linalg.eigvalsh(H - self.H0)).max()))  # ‖·‖₂ of a symmetric matrix
         res.bottom_shift.append(float(self.e0 @ (H - self.H0) @ self.e0))
+        g_hat = self.y + self.E_H0 @ (np.exp(-np.maximum(self.lam_H0, 0.0) * t) * self.c0)
+        res.lin_dev.append(float(np.linalg.norm(f - g_hat)))
         dz = np.linalg.norm(p.eq.Z - p0.eq.Z, axis=0)
         res.dz_max.append(float(dz.max()))
         res.dz_rel_max.append(float((dz / np.where(self.Z0n > 0, self.Z0n, 1.0)).max()))
@@ -462,7 +474,7 @@ def _pinv_apply(lam: np.ndarray, U: np.ndarray, b: np.ndarray) -> np.ndarray:
     return U @ np.where(pos, (U.T @ b) / np.where(pos, lam, 1.0), 0.0)
 
 
-def _exp_euler(path: Path, h_max: float) -> None:
+def _exp_euler(path: Path, h_max: float, coefficients: Callable = ExpEuler.coefficients) -> None:
     """Exponential Euler in function space, one solve per step.
 
     With J_k = J(A_k) (rows (γ/m)·v_i z_iᵀ) and H_k = J_k J_kᵀ, the Gauss–Newton linearisation of
@@ -505,7 +517,7 @@ def _exp_euler(path: Path, h_max: float) -> None:
             if move_max is None:
                 move_max = EXP_MOVE * h_max * lam0_ * float(np.sqrt(np.sum(rk**2 / np.where(lam > 0, lam, np.inf))))
             h = min(h_max, t_hi - t, _h_for_move(lam, rk, move_max, h_max))
-            c1 = U @ (_phi1_h(lam, h) * rk)
+            c1 = coefficients(lam, U, rk, h)
             _add_outer(a, -g, V * c1, Z)  # a ← a − (γ/m)·V diag(c₁) Zᵀ
             t += h
             p = path.solve(a, t)

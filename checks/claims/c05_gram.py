@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 import theory
 from theory import derivatives as dv
 
-from ..engine import rules
+from ..engine import registry, rules
 from ..engine.margins import margin_ge, ratio_margin, rel_error
 from ..engine.registry import Planted, experiment, property_check
-from ..engine.verdict import Outcome, Result
+from ..engine.verdict import Counterexample, Outcome, Result
 from ..model import paths
 from ..model import tol as _tol
 from ..model.examples import solved, specs, tiny_specs
 from ..model.fd import fd_along
 from ..model.observers import Observer, observer
-from ..model.predicates import crosses_kink, solver_floor
+from ..model.predicates import arr, crosses_kink, solver_floor
 
 
 def H_paper(s) -> np.ndarray:
@@ -94,6 +96,10 @@ def check_c5_psd(spec, planted: bool = False) -> Outcome:
 
 
 # ------------------------------------------------------------------ the energy identity along recorded paths
+#: The pilot width whose Heun paths are also integrated at half the step (seeds 0 … PILOT_REFINED_SEEDS − 1).
+PILOT_REFINED_M, PILOT_REFINED_SEEDS = 128, 4
+
+
 @observer
 class Energy(Observer):
     """The energy identity dL/dt = −rᵀH(t)r with the *recorded* loss L(t) and the recorded H(t): per
@@ -107,7 +113,9 @@ class Energy(Observer):
 
     @classmethod
     def carried_by(cls, k) -> bool:
-        return k.problem == "section51"
+        # the Section 5.1 paths, and the pilot Heun paths that also run at half the step (m = 128, γ₀/(2c))
+        return k.problem == "section51" or (k.problem == "pilot" and k.rule == "gamma0/2c" and k.init == 0
+                                            and k.method == "heun" and k.m == PILOT_REFINED_M)
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -150,3 +158,127 @@ def check_c5_energy_identity(key: str = "energy_smooth") -> Result:
     return Result.of(dec, examples=len(rho), evidence={
         "verdict_rule": dec.rule, "quantity": key, "residuals": rho, "margins": margins,
         "steps": [s.steps for s in sums], "kink_steps": [s.observed[Energy.name]["kink_steps"] for s in sums]})
+
+
+def _pilot_pairs() -> list[tuple[paths.Key, paths.Key]]:
+    return [(paths.key("gamma0/2c", PILOT_REFINED_M, seed, "heun", paths.SAFETY),
+             paths.key("gamma0/2c", PILOT_REFINED_M, seed, "heun", paths.SAFETY / 2)) for seed in range(PILOT_REFINED_SEEDS)]
+
+
+@experiment("C5", statement="The same energy identity on the sweep's own Heun paths (pilot setting, γ₀/(2c), m = 128, "
+            "4 data seeds, step safety h and h/2): the summed trapezoid residual of the recorded L and H over the "
+            "steps that touch no ReLU kink vanishes under step refinement on every seed.",
+            controls={"detects_loss_normalisation": Planted("Planted: the recorded loss is ‖f − y‖², same paths, same "
+                                                            "rule.", {"key": "energy_smooth_planted"})},
+            tasks=lambda: [k for pair in _pilot_pairs() for k in pair])
+def check_c5_energy_identity_pilot_paths(key: str = "energy_smooth") -> Result:
+    rows, margins = [], []
+    for coarse, fine in _pilot_pairs():
+        a, b = paths.summaries([coarse, fine])
+        ra, rb = a.observed[Energy.name][key], b.observed[Energy.name][key]
+        mg = rules.refinement_margin(ra, rb, solver_floor(b))
+        margins.append(mg)
+        rows.append({"seed": coarse.seed, "residual_h": ra, "residual_h2": rb, "steps_h2": b.steps,
+                     "kink_steps_h2": b.observed[Energy.name]["kink_steps"], "margin": mg})
+    dec = rules.converges_under_refinement(margins)
+    return Result.of(dec, examples=len(rows), evidence={"verdict_rule": dec.rule, "quantity": key,
+                                                         "m": PILOT_REFINED_M, "rows": rows})
+
+
+# ------------------------------------------------------------------ identities of the recorded series
+#: The recorded-series identities read every trajectory that another check reads.
+IDENTITY_PREFIX = "check_c5_recorded_"
+
+
+def _read_paths() -> list[paths.Key]:
+    """Every trajectory some other check reads (under the loaded profile), in a stable order."""
+    registry.load_all()
+    others = [n for n in registry.REGISTRY if not n.startswith(IDENTITY_PREFIX)]
+    return [t for t in registry.tasks_of(others) if isinstance(t, paths.Key)]
+
+
+def _summaries() -> list[paths.Summary]:
+    return paths.summaries(_read_paths())
+
+
+def _path_label(s: paths.Summary) -> dict:
+    return {"problem": s.problem, "rule": s.rule, "m": s.m, "seed": s.seed, "method": s.method, "step": s.step,
+            "init": s.init}
+
+
+def _identity_result(per_path: list[tuple[paths.Summary, float, dict]]) -> Result:
+    """One margin per path (its worst recorded time), decided by rules.bound_on_every_example."""
+    dec = rules.bound_on_every_example([mg for _, mg, _ in per_path])
+    cex = None
+    if dec.verdict == rules.REFUTED:
+        s, mg, numbers = per_path[dec.worst]
+        cex = Counterexample(spec=_path_label(s), margin=mg, numbers=numbers,
+                             replay=f"python -m checks.replay --path '{json.dumps(_path_label(s))}'")
+    by_set: dict[str, int] = {}
+    for s, _, _ in per_path:
+        by_set[f"{s.problem} {s.method}"] = by_set.get(f"{s.problem} {s.method}", 0) + 1
+    worst = sorted(per_path, key=lambda row: row[1])[:5]
+    return Result.of(dec, examples=len(per_path), counterexample=cex, evidence={
+        "verdict_rule": dec.rule, "decision": dec.numbers, "paths_by_problem_and_integrator": by_set,
+        "worst_paths": [dict(_path_label(s), margin=mg, **numbers) for s, mg, numbers in worst]})
+
+
+@experiment("C5", statement="The recorded loss is L = ½‖f − y‖² (the normalisation dL/dt = −rᵀHr and every loss ratio "
+            "of C6 and GD1 rest on): at every checkpoint of every trajectory any check reads, the recorded L(t_j) "
+            "equals ½‖f(t_j) − y‖² from the recorded outputs f(t_j) and the data rebuilt from the path's seed, within "
+            "the rounding of an n-term sum.",
+            controls={"detects_squared_norm": Planted("Planted: the recorded loss is ‖f − y‖² (no ½), same paths, "
+                                                      "same rule.", {"factor": 1.0})},
+            tasks=_read_paths)
+def check_c5_recorded_loss(factor: float = 0.5) -> Result:
+    rows = []
+    for s in _summaries():
+        _, y = paths.data_of(s)
+        F = np.asarray(s.checkpoint_f, float)
+        expect = factor * np.sum((F - y) ** 2, axis=1)
+        # both sides are sums of n squares of the same recorded differences: relative rounding ≤ (n + 2)ε
+        allowed = (len(y) + 2) * _tol.EPS * np.maximum(expect, np.finfo(float).tiny)
+        got = arr(s, "loss")[s.checkpoint_index]
+        rows.append((s, ratio_margin(allowed, np.abs(got - expect)),
+                     {"max_rel_dev": float(np.max(np.abs(got - expect) / np.maximum(expect, np.finfo(float).tiny)))}))
+    return _identity_result(rows)
+
+
+@experiment("C5", statement="The recorded spectra agree with the recorded drift (Weyl, and Rayleigh for the first-order "
+            "part): at every recorded time of every trajectory any check reads, |λ_min(H(t)) − λ₀| ≤ ‖H(t) − H(0)‖₂, "
+            "|λ_max(H(t)) − λ_max(H(0))| ≤ ‖H(t) − H(0)‖₂ and |e₀ᵀ(H(t) − H(0))e₀| ≤ ‖H(t) − H(0)‖₂ (e₀ the bottom "
+            "eigenvector of H(0)), within the eigensolver's absolute error.",
+            controls={"detects_small_drift": Planted("Planted: the recorded ‖H(t) − H(0)‖₂ is ten times smaller than it "
+                                                     "is, same paths, same rule.", {"drift_factor": 0.1})},
+            tasks=_read_paths)
+def check_c5_recorded_spectra(drift_factor: float = 1.0) -> Result:
+    rows = []
+    for s in _summaries():
+        lam_min, lam_max, dH, shift = (arr(s, k) for k in ("lam_min", "lam_max", "dH_op", "bottom_shift"))
+        # three symmetric eigenproblems (H(t), H(0) and H(t) − H(0)) of size n, each exact to n·ε·‖·‖₂
+        slack = 3 * _tol.eig_abs(s.n, float(max(lam_max.max(), lam_max[0])))
+        allowed = drift_factor * dH + slack
+        dev = np.maximum.reduce([np.abs(lam_min - lam_min[0]), np.abs(lam_max - lam_max[0]), np.abs(shift)])
+        rows.append((s, ratio_margin(allowed, dev), {"max_dev_over_drift": float(np.max(dev / np.maximum(allowed, 1e-300)))}))
+    return _identity_result(rows)
+
+
+#: ‖A(0)‖₂ from ARPACK (m > 1024) is exact to its tolerance 1e-12 relative (theory.model.spectral_norm), a
+#: dense SVD to m·ε; the certificate γ(‖A(0)‖₂ + ‖ΔA‖_F)/√m adds two roundings of O(1) numbers.
+NORM_REL = 1e-12
+
+
+@experiment("C5", statement="The recorded contraction certificate moves no faster than the recorded distance allows "
+            "(triangle inequality): at every recorded time of every trajectory any check reads, "
+            "|q_cert(t) − q(0)| ≤ (γ/√m)‖A(t) − A(0)‖_F, within the spectral norm's accuracy.",
+            controls={"detects_frozen_certificate": Planted("Planted: the certificate never grows, q_cert(t) ≤ q(0), "
+                                                            "same paths, same rule.", {"growth": 0.0})},
+            tasks=_read_paths)
+def check_c5_recorded_certificate(growth: float = 1.0) -> Result:
+    rows = []
+    for s in _summaries():
+        q, dA = arr(s, "q_cert"), arr(s, "dA_fro")
+        scale = s.gamma / np.sqrt(s.m)
+        allowed = growth * scale * dA + (NORM_REL + (s.m + 4) * _tol.EPS) * np.maximum(q, q[0])
+        rows.append((s, ratio_margin(allowed, np.abs(q - q[0])), {"max_q": float(q.max()), "q0": float(q[0])}))
+    return _identity_result(rows)

@@ -43,7 +43,7 @@ import theory
 from theory.bounds import movement_radius
 from theory.flow import gradient_flow, integrator
 
-from ..engine import profiles, tasks
+from ..engine import profiles, registry, tasks
 from ..engine.tasks import Task, file_code
 from . import observers
 
@@ -81,38 +81,61 @@ def integrator_for(m: int) -> tuple[str, float]:
 
 
 # ------------------------------------------------------------------------------------ problems
+def pilot_data(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pilot data set of ``seed``: N unit vectors in D dimensions and their labels."""
+    return theory.make_data(N, D, np.random.default_rng([seed, 0]))
+
+
+def pilot_network(rule: str, m: int, seed: int, init: int = 0) -> theory.Network:
+    """The network of (seed, m), or of (seed, m, init) for a further initialisation of the same data."""
+    rng = np.random.default_rng([seed, m] if init == 0 else [seed, m, init])
+    return theory.init_network(m, D, gamma0=GAMMA0, gamma_rule=rule, rng=rng)
+
+
 def problem(rule: str, m: int, seed: int, init: int = 0) -> tuple[theory.Network, np.ndarray, np.ndarray]:
     """Pilot data of ``seed``; the network of (seed, m), or of (seed, m, init) for a further initialisation."""
-    X, y = theory.make_data(N, D, np.random.default_rng([seed, 0]))
-    rng = np.random.default_rng([seed, m] if init == 0 else [seed, m, init])
-    net = theory.init_network(m, D, gamma0=GAMMA0, gamma_rule=rule, rng=rng)
-    return net, X, y
+    X, y = pilot_data(seed)
+    return pilot_network(rule, m, seed, init), X, y
 
 
-def _section51(rule: str, m: int, seed: int, init: int) -> tuple[theory.Network, np.ndarray, np.ndarray]:
-    X, y = theory.make_data(N, D, np.random.default_rng(5 + seed))
-    net = theory.init_network(m, D, scheme="halfnormal_1/m", gamma0=GAMMA0, gamma_rule=rule,
-                              rng=np.random.default_rng(3 + seed))
-    return net, X, y
+def _section51_data(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    return theory.make_data(N, D, np.random.default_rng(5 + seed))
+
+
+def _section51_network(rule: str, m: int, seed: int, init: int) -> theory.Network:
+    return theory.init_network(m, D, scheme="halfnormal_1/m", gamma0=GAMMA0, gamma_rule=rule,
+                               rng=np.random.default_rng(3 + seed))
 
 
 @dataclass(frozen=True)
 class Problem:
-    """How a trajectory's network, data and held-out inputs are built, and its horizon."""
+    """How a trajectory's data, network and held-out inputs are built (independent generators), and
+    its horizon."""
 
-    build: object  # (rule, m, seed, init) -> (net, X, y)
+    data: object  # seed -> (X, y)
+    network: object  # (rule, m, seed, init) -> net
     heldout_seed: object  # seed -> the seed of the held-out inputs' generator
     T: float | None = None  # None: 6/λ₀
     checkpoints: int = 12
+
+    def build(self, rule: str, m: int, seed: int, init: int) -> tuple[theory.Network, np.ndarray, np.ndarray]:
+        X, y = self.data(seed)
+        return self.network(rule, m, seed, init), X, y
 
     def heldout(self, seed: int) -> np.ndarray:
         return theory.normalize_rows(np.random.default_rng(self.heldout_seed(seed)).standard_normal((N_TEST, D)))
 
 
 PROBLEMS = {
-    "pilot": Problem(build=problem, heldout_seed=lambda seed: [seed, 99]),
-    "section51": Problem(build=_section51, heldout_seed=lambda seed: 6 + seed, T=200.0, checkpoints=1),
+    "pilot": Problem(data=pilot_data, network=pilot_network, heldout_seed=lambda seed: [seed, 99]),
+    "section51": Problem(data=_section51_data, network=_section51_network, heldout_seed=lambda seed: 6 + seed,
+                         T=200.0, checkpoints=1),
 }
+
+
+def data_of(k) -> tuple[np.ndarray, np.ndarray]:
+    """The data (X, y) a trajectory was trained on (no network is built)."""
+    return PROBLEMS[k.problem].data(k.seed)
 
 
 # ------------------------------------------------------------------------------------ keys
@@ -143,6 +166,7 @@ class Key(Task):
     step: float
     init: int = 0
     observers: tuple[str, ...] = ()
+    variant: str = ""  # a planted integrator variant registered by a claim module (controls only)
 
     def weight(self) -> float:
         """Relative cost per m² (per solve × solves: Heun ≈ 100/step steps of 2 solves, exponential
@@ -152,19 +176,44 @@ class Key(Task):
 
     def code(self) -> bytes:
         model = b"".join(file_code(_HERE / f) for f in COMPUTE_MODULES)
-        return tasks.theory_code(self.theory_modules) + model + b"".join(
+        planted = tasks.closure(VARIANTS[self.variant]) if self.variant else b""
+        return tasks.theory_code(self.theory_modules) + model + planted + b"".join(
             name.encode() + tasks.closure(observers.get(name)) for name in self.observers)
 
     def compute(self) -> dict:
         return compute(self)
 
 
+#: Planted integrator variants (a claim's controls of the integrator): name → a subclass of the
+#: theory integrator of the key's method, built from the key's step (registered with :func:`variant`).
+VARIANTS: dict[str, type] = {}
+
+
+def variant(cls: type) -> type:
+    """Register a planted integrator variant under its ``variant_name`` (class decorator)."""
+    VARIANTS[cls.variant_name] = cls
+    return cls
+
+
+def integrator_of(k: Key):
+    """The integrator of a trajectory: its method with its step, or the planted variant it names."""
+    if not k.variant:
+        return integrator(k.method, k.step)
+    if k.variant not in VARIANTS:
+        registry.load_all()
+    cls = VARIANTS[k.variant]
+    if cls.method != k.method:
+        raise ValueError(f"variant {k.variant!r} is a {cls.method} integrator, not {k.method}")
+    return cls(**{cls.param: k.step})
+
+
 def key(rule: str, m: int, seed: int, method: str | None = None, step: float | None = None, init: int = 0,
-        problem: str = "pilot") -> Key:
+        problem: str = "pilot", variant: str = "") -> Key:
     """The key of a trajectory, with the observers it carries; method and step default to the
     sweep's integrator for m."""
     dm, ds = integrator_for(m)
-    base = Key(problem, rule, int(m), int(seed), method or dm, float(ds if step is None else step), int(init))
+    base = Key(problem, rule, int(m), int(seed), method or dm, float(ds if step is None else step), int(init),
+               variant=variant)
     return dataclasses.replace(base, observers=observers.carried(base))
 
 
@@ -187,17 +236,20 @@ class Summary:
     method: str
     step: float
     init: int
+    variant: str
     n: int
     gamma: float
     lambda0: float
     R: float  # Theorem 3.1 (b) at q̄ = γ₀ (theory.bounds.movement_radius)
     G: float  # γ·c_W: the gradient bound is G/(1 − q)² per sample
     r0: float  # ‖f(0) − y‖
-    path: dict  # recorded series: t, loss, lam_min, lam_max, dA_fro, q_cert, dH_op, bottom_shift, flip_frac, err_f, err_A
+    path: dict  # recorded series: t, loss, lam_min, lam_max, dA_fro, q_cert, dH_op, bottom_shift, lin_dev, flip_frac,
+    # err_f, err_A
     maxima: dict  # max over the path of recorded quantities, min λ_min/λ₀, final loss ratio
     series: dict  # downsampled t, loss, loss bound, λ_min/λ₀ for figures
     checkpoint_loss: list
-    checkpoint_f: list
+    checkpoint_f: list  # f at the recorded times closest to the checkpoints
+    checkpoint_index: list  # those recorded times' indices into the path series
     steps: int
     failure: str | None
     heldout_change: float | None  # max over held-out x of |f_T(x) − f_0(x)| (None without held-out inputs)
@@ -271,7 +323,7 @@ def compute(k: Key) -> dict:
     Xt = prob.heldout(k.seed) if any(c.needs_heldout for c in classes) else None
     ctx = observers.PathContext(key=k, X=X, y=y, heldout=Xt)
     fan = _Fanout([c(ctx) for c in classes])
-    res = gradient_flow(net, X, y, integrator(k.method, k.step), T=prob.T, checkpoints=prob.checkpoints,
+    res = gradient_flow(net, X, y, integrator_of(k), T=prob.T, checkpoints=prob.checkpoints,
                         on_step=fan if classes else None, X_extra=Xt)
     a = res.arrays()
     lam0, L0 = res.lambda0, a["loss"][0]
@@ -283,7 +335,7 @@ def compute(k: Key) -> dict:
     maxima: dict = {}
     path = {"t": a["t"], "loss": a["loss"], "lam_min": a["lam_min"], "dA_fro": a["dA_fro"], "q_cert": a["q_cert"],
             "dH_op": a["dH_op"], "err_f": res.err_f or zeros, "err_A": res.err_A or zeros, "lam_max": res.lam_max,
-            "flip_frac": a["flip_frac"], "bottom_shift": res.bottom_shift}
+            "flip_frac": a["flip_frac"], "bottom_shift": res.bottom_shift, "lin_dev": res.lin_dev}
     if k.method == "gd":  # the step and the Gauss–Newton model's prediction of each next loss
         path["model_loss"] = res.model_loss
         maxima["eta"] = float(res.eta)
@@ -295,9 +347,10 @@ def compute(k: Key) -> dict:
               "bound": _downsample(bound / L0), "lam_ratio": _downsample(a["lam_min"] / lam0)}
     ck = [int(np.argmin(np.abs(a["t"] - tc))) for tc in np.linspace(0.0, res.T, len(res.checkpoint_loss))]
     change = None if fan.f0_x is None else float(np.abs(fan.f_x - fan.f0_x).max())
-    out = Summary(k.problem, k.rule, k.m, k.seed, k.method, k.step, k.init, len(y), float(net.gamma), lam0, float(R),
+    out = Summary(k.problem, k.rule, k.m, k.seed, k.method, k.step, k.init, k.variant, len(y), float(net.gamma), lam0,
+                  float(R),
                   G, r0, {kk: [float(v) for v in vv] for kk, vv in path.items()}, maxima, series,
-                  [float(v) for v in res.checkpoint_loss], [[float(v) for v in res.f[i]] for i in ck],
+                  [float(v) for v in res.checkpoint_loss], [[float(v) for v in res.f[i]] for i in ck], ck,
                   res.steps, res.failure, change, {o.name: o.result(res) for o in fan.obs})
     return json.loads(json.dumps(asdict(out)))
 

@@ -213,6 +213,10 @@ def _mc_pair(S2, C2, gamma, N, seed):
     ([[0.40, 0.25], [0.25, 0.50]], 0.3, 0.45),
     ([[0.30, -0.10], [-0.10, 0.20]], -0.6, 0.9),
     ([[0.35, 0.0], [0.0, 0.35]], 0.0, 0.45),
+    # correlated inputs (the ridge of the density along a = a'): the sign-quadrant rule this replaced
+    # returned a Σ with its off-diagonal above its diagonal at input correlation 0.96 (a pilot data set)
+    ([[0.50, 0.48], [0.48, 0.50]], 0.9617, 0.125),
+    ([[0.50, 0.4995], [0.4995, 0.50]], 0.9995, 0.125),
 ])
 def test_pair_expectations_match_monte_carlo(S2, c12, gamma):
     """The quadrature (closed form in g' | g, Gauss–Legendre on the kink-split domain in g, a, a')
@@ -223,6 +227,18 @@ def test_pair_expectations_match_monte_carlo(S2, c12, gamma):
     ms, ses, me, see = _mc_pair(S2, C2, gamma, 2_000_000, 0)
     assert abs(sig - ms) <= Z_MC * ses + abs(sig - sig2), (sig, ms, ses)
     assert abs(edot - me) <= Z_MC * see + abs(edot - edot2), (edot, me, see)
+
+
+@pytest.mark.parametrize("c12", [0.9, 0.99, 0.999, 0.9999])
+def test_pair_expectations_keep_cauchy_schwarz_for_correlated_inputs(c12):
+    """Σ(x, x') = E[σ(h)σ(h')] ≤ √(Σ(x, x)Σ(x', x')) and Ė likewise, for inputs at correlation c12 and
+    the kernel of those inputs as the covariance of (g, g'): the fixed-point iteration of Σ* must stay
+    positive semi-definite (it did not, before the rule resolved the ridge)."""
+    C2 = np.array([[1.0, c12], [c12, 1.0]])
+    S2 = lg._kinf(C2)
+    sig, edot = lg._pair_expectations(S2, C2, 0.125, 32)
+    dsig, dedot = lg._pair_expectations(S2[:1, :1].repeat(2, 0).repeat(2, 1), np.ones((2, 2)), 0.125, 32)
+    assert sig <= dsig * (1 + RTOL_IDENTITY) and edot <= dedot * (1 + RTOL_IDENTITY), (sig, dsig, edot, dedot)
 
 
 def test_pair_expectations_on_the_diagonal():
