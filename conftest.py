@@ -47,6 +47,8 @@ def pytest_addoption(parser):
 # Dask cluster), while the xdist workers wait; then the checks run in parallel under xdist and read
 # the cache.  The two phases never overlap, so the cores are never oversubscribed.
 _prefetched = False
+#: Stages of dependent tasks the prefetch follows (a confirmation of 29 inits in batches of 10 needs 4).
+MAX_STAGES = 12
 
 
 def _check_names(nodeids) -> list[str]:
@@ -63,7 +65,7 @@ def _prefetch(config, nodeids) -> None:
     from checks.engine import executor, registry, tasks
 
     registry.load_all()
-    keys = registry.tasks_of(_check_names(nodeids))
+    names = _check_names(nodeids)
     tr = config.pluginmanager.get_plugin("terminalreporter")
     if tr is not None:
         def write(line: str) -> None:
@@ -71,7 +73,16 @@ def _prefetch(config, nodeids) -> None:
             tr.write_line(line)
 
         executor.progress_writer = write
-    tasks.ensure(keys, label=f"tasks of the selected checks ({len(keys)} in all)")
+    # A check's tasks may depend on earlier tasks' results (a confirmation's next batch follows from the
+    # cached calibration): ask again after each stage until nothing new appears.
+    done: set = set()
+    for stage in range(1, MAX_STAGES + 1):
+        keys = [k for k in registry.tasks_of(names) if k not in done]
+        if not keys:
+            return
+        tasks.ensure(keys, label=f"tasks of the selected checks, stage {stage} ({len(keys)} new)")
+        done.update(keys)
+    raise RuntimeError(f"the selected checks still ask for new tasks after {MAX_STAGES} stages")
 
 
 def pytest_collection_finish(session):
@@ -135,7 +146,8 @@ def pytest_sessionfinish(session, exitstatus):
     entries = evidence.load_spool()
     if not entries:
         return
-    path = report_data.write_verification(entries, profile=profiles.current())
+    task_seconds = None if os.environ.get("IMPLICIT_NO_FLOW_CACHE") == "1" else report_data.claim_task_seconds(entries)
+    path = report_data.write_verification(entries, profile=profiles.current(), task_seconds=task_seconds)
     tr = session.config.pluginmanager.get_plugin("terminalreporter")
     if tr is not None:
         tr.write_line(f"evidence: {len(entries)} check results merged into {path}")

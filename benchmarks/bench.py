@@ -44,11 +44,45 @@ def main() -> int:
         rows += basic_rows(rng)
     quick = "--quick" in sys.argv
     groups = {"accel": accel_rows, "gram": lambda: gram_rows(rng, quick), "flow": lambda: flow_rows(rng, quick),
-              "integrator": lambda: integrator_rows(quick), "sweep": sweep_rows}
+              "integrator": lambda: integrator_rows(quick), "sweep": sweep_rows, "passes": lambda: pass_rows(rng)}
     for name, fn in groups.items():
         if not only or name in only:
             rows += fn()
     return _write(rows, only)
+
+
+def pass_rows(rng, m: int = 4096, n: int = 6) -> list[dict]:
+    """One Picard pass s·A·Z + B (A m×m, Z m×n, n = 6 as in the sweeps) against reading A once (one GEMV,
+    a copy of A) and against other ways of doing the same product in one run: one dgemm, n GEMVs, the
+    transposed product ZᵀAᵀ (row-major BLAS), row blocks of A, float32 (a different number), and a
+    Fortran-ordered copy of A."""
+    A = rng.standard_normal((m, m))
+    Z = np.ascontiguousarray(np.abs(rng.standard_normal((m, n))))
+    x = Z[:, 0].copy()
+    AF = np.asfortranarray(A)
+    A32, Z32 = A.astype(np.float32), Z.astype(np.float32)
+    ZT = np.ascontiguousarray(Z.T)
+    blk = 512
+    out = np.empty((m, n))
+
+    def blocked():
+        for i in range(0, m, blk):
+            np.dot(A[i:i + blk], Z, out=out[i:i + blk])
+        return out
+
+    cases = {"A @ Z (one dgemm, n columns)": lambda: A @ Z, "A @ x (one GEMV: reads A once)": lambda: A @ x,
+             "copy of A (reads and writes A once)": lambda: A.copy(),
+             "n GEMVs A @ z_j": lambda: [A @ Z[:, j] for j in range(n)],
+             "(Zᵀ Aᵀ)ᵀ (transposed product)": lambda: (ZT @ A.T).T,
+             f"row blocks of {blk} (dgemm each)": blocked,
+             "Fortran-ordered A @ Z": lambda: AF @ Z, "float32 A @ Z": lambda: A32 @ Z32}
+    times = {name: best_of(fn, 7) for name, fn in cases.items()}
+    ref = times["A @ x (one GEMV: reads A once)"]
+    row = {"name": f"one Picard pass over A (m = {m}, n = {n}) against reading A once", "m": m, "n": n,
+           "bytes_of_A": A.nbytes, "seconds": times, "over_one_gemv": {k: v / ref for k, v in times.items()},
+           "goal": "the pass near the cost of reading A once"}
+    print(row, flush=True)
+    return [row]
 
 
 def basic_rows(rng) -> list[dict]:

@@ -49,8 +49,10 @@ def render(data: dict) -> str:
     except ImportError:  # matplotlib missing: the page still renders, without figures
         figures = {}
     claims = data["claims"]
-    for c in claims:  # wall time per claim: its checks and controls (summed over xdist workers)
-        c["seconds"] = sum(float((ch.get("timing") or {}).get("seconds") or 0.0) for ch in c.get("checks", []) + c.get("controls", []))
+    for c in claims:  # wall time per claim: its checks and controls (summed over xdist workers), and its tasks
+        c["seconds"] = sum(float((ch.get("timing") or {}).get("seconds") or 0.0)
+                           for ch in c.get("checks", []) + c.get("side_findings", []) + c.get("controls", []))
+        c["task_minutes"] = float(((c.get("timing") or {}).get("task_seconds") or {}).get("seconds") or 0.0) / 60
     counts = {k: sum(c["verdict"] == k for c in claims) for k in BADGE}
     for c in claims:
         c.setdefault("side_findings", [])

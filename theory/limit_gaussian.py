@@ -146,7 +146,10 @@ def limit_H(X: np.ndarray, gamma: float, *, nodes: int = 32, tol: float = 1e-11,
         out[k] = (H, S, E, iterations)
     H, S, E, its = out[nodes]
     err = float(np.abs(out[nodes][0] - out[nodes // 2][0]).max())
-    return {"H": H, "Sigma": S, "Edot": E, "iterations": its, "quadrature_error": err, "nodes": nodes}
+    # ‖H(nodes) − H(nodes // 2)‖₂ bounds every eigenvalue's change between the rules (Weyl)
+    err_op = float(np.abs(np.linalg.eigvalsh(out[nodes][0] - out[nodes // 2][0])).max())
+    return {"H": H, "Sigma": S, "Edot": E, "iterations": its, "quadrature_error": err, "quadrature_error_op": err_op,
+            "nodes": nodes}
 
 
 def _kinf(C: np.ndarray) -> np.ndarray:

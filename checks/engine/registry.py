@@ -6,7 +6,9 @@ A *property check* ``check_<id>_<property>(spec, **planted) -> Outcome`` is regi
 registered with :func:`experiment`.  A *control* is declared with its check (``controls={suffix:
 Planted(...)}``) and registered as ``functools.partial`` of the check's own function with the
 planted keyword arguments: same sizes, same strategy, same verdict rule.  ``tasks`` names the
-independent work (:mod:`checks.engine.tasks`) an experiment reads, computed ahead on the executor.
+independent work (:mod:`checks.engine.tasks`) an experiment reads, computed ahead on the executor;
+it may return more tasks once earlier ones are cached (a stage whose plan follows from earlier
+results), and the prefetch asks again until nothing new appears.
 
 Discovery: :func:`load_all` imports every claim module ``checks/claims/<id>_<topic>.py``; importing
 a module registers its checks.

@@ -76,7 +76,21 @@ def run_metadata(profile: str | None) -> dict:
     }
 
 
-def build(entries: list[dict], profile: str | None) -> dict:
+def claim_task_seconds(entries: list[dict]) -> dict[str, dict]:
+    """Per claim, the compute time of the cached tasks its recorded checks (and controls) read, each task
+    counted once per claim (a task several claims read is charged to each of them)."""
+    from . import registry, tasks
+
+    out = {}
+    for claim in sorted({e["claim"] for e in entries}):
+        keys = registry.tasks_of(sorted({e["name"] for e in entries if e["claim"] == claim}))
+        secs = [tasks.seconds(k) for k in keys]
+        out[claim] = {"seconds": float(sum(v for v in secs if v is not None)), "tasks": len(keys),
+                      "uncached": sum(v is None for v in secs)}
+    return out
+
+
+def build(entries: list[dict], profile: str | None, task_seconds: dict | None = None) -> dict:
     by_claim: dict[str, list[dict]] = defaultdict(list)
     for e in entries:
         by_claim[e["claim"]].append(e)
@@ -104,13 +118,14 @@ def build(entries: list[dict], profile: str | None) -> dict:
             "checks": checks,
             "side_findings": findings,
             "evidence": {r["name"]: r["evidence"] for r in checks + findings},
+            "timing": {"task_seconds": (task_seconds or {}).get(c.id, {})},
         })
     claims.sort(key=lambda c: claim_sort_key(c["id"]))
     return {"run": run_metadata(profile), "claims": claims}
 
 
-def write_verification(entries: list[dict], profile: str | None) -> str:
-    data = build(entries, profile)
+def write_verification(entries: list[dict], profile: str | None, task_seconds: dict | None = None) -> str:
+    data = build(entries, profile, task_seconds)
     evidence.REPORTS.mkdir(parents=True, exist_ok=True)
     with open(evidence.VERIFICATION, "w", encoding="utf-8") as fh:
         json.dump(evidence.jsonable(data), fh, indent=1, sort_keys=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from scipy import stats
@@ -33,7 +34,8 @@ from .verdict import INCONCLUSIVE, OUTCOMES, REFUTED, VACUOUS, VERIFIED, Decisio
 __all__ = ["Decision", "VERIFIED", "REFUTED", "INCONCLUSIVE", "VACUOUS", "OUTCOMES", "bound_on_every_example",
            "frequency", "cochran_armitage", "frequency_for_large_m", "frequency_bound", "correlation", "slope_below",
            "implication_along_paths", "refinement_margin", "converges_under_refinement", "MIN_ORDER",
-           "converges_at_predicted_rate", "PREDICTED_RATE", "MIN_TRACKING_RHO"]
+           "converges_at_predicted_rate", "PREDICTED_RATE", "MIN_TRACKING_RHO", "curtailed_confirmation",
+           "panel_theorem", "PASS", "FAIL", "UNDECIDED", "CONTINUE"]
 
 
 # --------------------------------------------------------------------------- bounds
@@ -287,3 +289,105 @@ def converges_at_predicted_rate(xs, errs, groups) -> tuple[Decision, dict]:
     against :data:`PREDICTED_RATE` by :func:`slope_below`; returns the decision and the fit."""
     fit = slope_ci(xs, np.maximum(np.asarray(errs, float), 1e-300), groups=groups)
     return slope_below(fit, PREDICTED_RATE), fit
+
+
+# --------------------------------------------------------------------------- confirmations (sequential)
+PASS, FAIL, UNDECIDED, CONTINUE = "PASS", "FAIL", "UNDECIDED", "CONTINUE"
+
+
+@lru_cache(maxsize=4096)
+def _confirmation_outcome(k: int, n: int, target: float, conf: float) -> str:
+    """The fixed-design decision on k successes in n: PASS if the one-sided lower Clopper–Pearson
+    bound is ≥ target, FAIL if the upper bound is < target, UNDECIDED otherwise."""
+    if cp_lower_one_sided(k, n, conf) >= target:
+        return PASS
+    if cp_upper_one_sided(k, n, conf) < target:
+        return FAIL
+    return UNDECIDED
+
+
+def curtailed_confirmation(outcomes: Sequence[bool], n_planned: int, target: float, conf: float = CONF) -> dict:
+    """A confirmation of "P(holds) ≥ target" planned on ``n_planned`` independent trials, read in the
+    order they were drawn, curtailed: the decision is taken as soon as every completion of the trials
+    not yet run gives the same fixed-design decision (PASS / FAIL / UNDECIDED, as
+    :func:`_confirmation_outcome` on the final count), so it equals the fixed design's decision on every
+    sequence and keeps its error level; CONTINUE while completions still disagree.  Returns the
+    decision, the trials used, the successes, and the planned design's bounds on what was seen."""
+    if n_planned <= 0 or len(outcomes) > n_planned:
+        raise ValueError(f"a confirmation plans n ≥ 1 trials and reads at most that many, got {len(outcomes)} of "
+                         f"{n_planned}")
+    k = j = 0
+    for j, ok in enumerate(outcomes, 1):
+        k += bool(ok)
+        left = n_planned - j
+        reachable = {_confirmation_outcome(k + extra, n_planned, target, conf) for extra in (0, left)}
+        # the decision is monotone in the final count, so the two extreme completions bound every one
+        if len(reachable) == 1:
+            return {"decision": reachable.pop(), "used": j, "successes": k, "planned": n_planned}
+    if not outcomes:
+        k = 0
+    if j == n_planned:
+        return {"decision": _confirmation_outcome(k, n_planned, target, conf), "used": j, "successes": k,
+                "planned": n_planned}
+    return {"decision": CONTINUE, "used": j, "successes": k, "planned": n_planned}
+
+
+# --------------------------------------------------------------------------- "for m large enough", per data set
+def panel_theorem(*, implications_ok: bool, implication_margin: float, rho_exponent: dict,
+                  failure_trend: dict, rho_top_slope: dict, confirmations: Sequence[dict], ladder_min: int,
+                  min_confirmed: int = 3, min_span: float = 4.0, alpha: float = 1 - CONF) -> Decision:
+    """"W.p. ≥ 1 − δ over the initialisation, for m ≥ m*(X)": a calibrated width law and its
+    confirmations (docs/claims.md, the theorem's section).
+
+    ``rho_exponent``: {"slope", "lo", "hi"}, the width exponent β of ρ ∝ m^{−β} (β > 0: ρ falls);
+    ``failure_trend``: Cochran–Armitage over the upper half of the ladder ({"p_rising", …});
+    ``rho_top_slope``: {"lo", …} of log ρ's slope in log m over the ladder's top widths;
+    ``confirmations``: [{"data_set", "m_star", "width", "decision" (PASS/FAIL/UNDECIDED), …}].
+      VERIFIED      the implications hold on every path, β's interval lies above 0, the failures do not
+                    rise, every confirmation PASSes, ≥ ``min_confirmed`` data sets are confirmed, their
+                    predicted thresholds span ≥ ``min_span``× in m, and the smallest exceeds ``ladder_min``.
+      REFUTED       a violated implication; ρ rising (the top slope's interval above 0) or failures rising
+                    (one-sided p < alpha); a FAILed confirmation; β's interval at or below 0.
+      INCONCLUSIVE  otherwise (the numbers say why).
+    Margin: the smallest confirmation's CP lower bound over the target (0 when none passed)."""
+    confirmed = [c for c in confirmations if c["decision"] == PASS]
+    failed = [c for c in confirmations if c["decision"] == FAIL]
+    undecided = [c for c in confirmations if c["decision"] not in (PASS, FAIL)]
+    thresholds = sorted(c["m_star"] for c in confirmed)
+    span = thresholds[-1] / thresholds[0] if len(thresholds) >= 2 else 1.0
+    rising_fail = failure_trend.get("p_rising", 1.0) < alpha
+    rising_rho = rho_top_slope.get("lo", -math.inf) > 0
+    reasons = []
+    if not implications_ok:
+        reasons.append("a deterministic implication is violated beyond numerical error")
+    if rising_rho:
+        reasons.append("ρ rises with m at the ladder's top widths")
+    if rising_fail:
+        reasons.append("the failure frequency rises with m over the ladder's upper half")
+    if failed:
+        reasons.append(f"{len(failed)} confirmation(s) fail (CP upper < target at a width ≥ the predicted threshold)")
+    if rho_exponent["hi"] <= 0:
+        reasons.append("ρ's width exponent is at or below 0")
+    missing = []
+    if not rho_exponent["lo"] > 0:
+        missing.append("ρ's width exponent is not significantly positive")
+    if undecided:
+        missing.append(f"{len(undecided)} confirmation(s) undecided")
+    if len(confirmed) < min_confirmed:
+        missing.append(f"{len(confirmed)} data set(s) confirmed, {min_confirmed} needed")
+    if len(confirmed) >= 2 and span < min_span:
+        missing.append(f"the confirmed thresholds span {span:.2g}×, {min_span:g}× needed")
+    if thresholds and thresholds[0] <= ladder_min:
+        missing.append(f"the smallest confirmed threshold {thresholds[0]:.3g} is not above the ladder's smallest "
+                       f"width {ladder_min}")
+    lows = [c.get("cp_lower", 0.0) / c.get("target", 1.0) for c in confirmations] or [0.0]
+    nums = {"confirmed": len(confirmed), "failed": len(failed), "undecided": len(undecided),
+            "confirmed_span": span, "confirmed_thresholds": thresholds, "rho_exponent": dict(rho_exponent),
+            "failure_rising": rising_fail, "rho_rising_at_top": rising_rho, "implication_margin": implication_margin,
+            "refuted_because": reasons, "not_verified_because": missing}
+    rule = ("per data set: VERIFIED if the implications hold, ρ falls with m (exponent interval above 0), failures do "
+            f"not rise, every reachable confirmation passes and ≥ {min_confirmed} data sets are confirmed with "
+            f"thresholds spanning ≥ {min_span:g}× above the ladder's smallest width; REFUTED on a violated implication, "
+            "ρ or failures rising at the top widths, a failed confirmation, or an exponent ≤ 0; INCONCLUSIVE otherwise")
+    verdict = REFUTED if reasons else VERIFIED if not missing else INCONCLUSIVE
+    return Decision(verdict, float(min(lows)), rule, nums)

@@ -60,3 +60,43 @@ def slope_ci(x, y, conf: float = CONF, groups=None) -> dict:
     return {"slope": float(fit.slope), "lo": float(fit.slope - t * fit.stderr),
             "hi": float(fit.slope + t * fit.stderr), "intercept": float(fit.intercept),
             "points": len(lx), "conf": conf}
+
+
+def ols(y, X) -> dict:
+    """Least squares y ≈ X·coef: coefficients, residuals (X holds the intercept column if wanted)."""
+    y, X = np.asarray(y, float), np.asarray(X, float)
+    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
+    return {"coef": coef, "resid": y - X @ coef}
+
+
+def cluster_bootstrap(stat, clusters, *, replicates: int = 2000, seed: int = 0) -> list:
+    """Resample whole clusters (e.g. data sets) with replacement ``replicates`` times and evaluate
+    ``stat(rows)`` on each resample (``rows``: the indices of the resampled rows, a cluster drawn
+    twice contributing its rows twice).  Seeded: the same call gives the same replicates."""
+    clusters = np.asarray(clusters)
+    names = np.unique(clusters)
+    members = [np.flatnonzero(clusters == c) for c in names]
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(replicates):
+        pick = rng.integers(0, len(names), len(names))
+        out.append(stat(np.concatenate([members[i] for i in pick])))
+    return out
+
+
+def percentile_interval(values, conf: float = CONF) -> tuple[float, float]:
+    """Two-sided percentile interval of bootstrap replicates (non-finite replicates kept: they sort to
+    the ends, so an interval reaching them is infinite rather than silently shortened)."""
+    v = np.sort(np.asarray(values, float))
+    lo, hi = np.quantile(v, [(1 - conf) / 2, (1 + conf) / 2], method="inverted_cdf")
+    return float(lo), float(hi)
+
+
+def cluster_robust_term(y, X, clusters, term: int) -> dict:
+    """The coefficient of column ``term`` with its cluster-robust (by ``clusters``) standard error and
+    two-sided p-value (statsmodels OLS, cov_type="cluster"): is the term needed?"""
+    import statsmodels.api as sm
+
+    res = sm.OLS(np.asarray(y, float), np.asarray(X, float)).fit(
+        cov_type="cluster", cov_kwds={"groups": np.unique(np.asarray(clusters), return_inverse=True)[1]})
+    return {"coef": float(res.params[term]), "se": float(res.bse[term]), "p": float(res.pvalues[term])}

@@ -32,6 +32,7 @@ import inspect
 import json
 import os
 import sys
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
@@ -185,12 +186,16 @@ def path(task: Task) -> Path:
     return CACHE / task.namespace / f"{task.stem}-{code_hash(task)}.json"
 
 
-def store(task: Task, result: dict) -> None:
-    """Write a result atomically into the cache."""
+def _payload(result: dict, seconds: float) -> dict:
+    return {"task_result": result, "task_seconds": round(seconds, 3)}
+
+
+def store(task: Task, payload: dict) -> None:
+    """Write a payload ({"task_result", "task_seconds"}: what :func:`run_task` returns) atomically."""
     p = path(task)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(result))
+    tmp.write_text(json.dumps(payload))
     os.replace(tmp, p)
 
 
@@ -199,29 +204,49 @@ def cached(task: Task) -> bool:
 
 
 def run_task(task: Task) -> dict:
-    """Executor entry point: one task with one BLAS thread (bitwise-reproducible in any process)."""
+    """Executor entry point: one task with one BLAS thread (bitwise-reproducible in any process); the
+    result and the seconds it took."""
     from threadpoolctl import threadpool_limits
 
+    t0 = time.perf_counter()
     with threadpool_limits(1):
-        return task.compute()
+        result = task.compute()
+    return _payload(result, time.perf_counter() - t0)
 
 
 _memo: dict = {}
 
 
-def result(task: Task) -> dict:
-    """The task's result from the cache, computed in this process if missing (the same JSON round
-    trip either way); remembered for the rest of the process (callers must not mutate it)."""
+def _read(task: Task) -> dict:
     key = (task, None if cache_disabled() else str(CACHE))
     if key not in _memo:
         if cache_disabled():
-            _memo[key] = json.loads(json.dumps(task.compute()))
+            t0 = time.perf_counter()
+            _memo[key] = json.loads(json.dumps(_payload(task.compute(), time.perf_counter() - t0)))
         else:
             p = path(task)
             if not p.exists():
-                store(task, task.compute())
-            _memo[key] = json.loads(p.read_text())
+                t0 = time.perf_counter()
+                result = task.compute()
+                store(task, _payload(result, time.perf_counter() - t0))
+            payload = json.loads(p.read_text())
+            # a file written before results carried their time holds the bare result
+            _memo[key] = payload if "task_result" in payload else {"task_result": payload, "task_seconds": None}
     return _memo[key]
+
+
+def result(task: Task) -> dict:
+    """The task's result from the cache, computed in this process if missing (the same JSON round
+    trip either way); remembered for the rest of the process (callers must not mutate it)."""
+    return _read(task)["task_result"]
+
+
+def seconds(task: Task) -> float | None:
+    """How long the cached result took to compute (None if it is not cached)."""
+    if not cached(task):
+        return None
+    secs = _read(task)["task_seconds"]
+    return None if secs is None else float(secs)
 
 
 def ensure(tasks, label: str = "tasks") -> None:

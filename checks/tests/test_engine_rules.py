@@ -149,3 +149,84 @@ def test_correlation_all_outcomes():
     assert weak.verdict == REFUTED and weak.numbers["hi"] < 0.3
     assert rules.correlation(0.2, 30, 0.3).verdict == INCONCLUSIVE
     assert rules.correlation(0.5, 3, 0.3).verdict == INCONCLUSIVE
+
+
+def _fixed(k, n, target=0.9):
+    return rules._confirmation_outcome(k, n, target, 0.95)
+
+
+def test_confirmation_design_outcomes():
+    """29 trials against 0.9: PASS only at 29/29 (lower bound 0.902), FAIL at ≤ 22 (upper bound < 0.9)."""
+    assert _fixed(29, 29) == rules.PASS and _fixed(28, 29) == rules.UNDECIDED
+    assert _fixed(23, 29) == rules.UNDECIDED and _fixed(22, 29) == rules.FAIL and _fixed(0, 29) == rules.FAIL
+
+
+def test_curtailed_confirmation_reaches_every_decision():
+    assert rules.curtailed_confirmation([True] * 29, 29, 0.9)["decision"] == rules.PASS
+    assert rules.curtailed_confirmation([True] * 10, 29, 0.9)["decision"] == rules.CONTINUE
+    assert rules.curtailed_confirmation([], 29, 0.9)["decision"] == rules.CONTINUE
+    fail = rules.curtailed_confirmation([False] * 7, 29, 0.9)  # 7 failures: at most 22 of 29 can hold
+    assert fail["decision"] == rules.FAIL and fail["used"] == 7
+    und = rules.curtailed_confirmation([False] + [True] * 28, 29, 0.9)
+    assert und["decision"] == rules.UNDECIDED
+    # one failure early: PASS is out of reach, FAIL still reachable: go on
+    assert rules.curtailed_confirmation([False, True, True], 29, 0.9)["decision"] == rules.CONTINUE
+    with pytest.raises(ValueError):
+        rules.curtailed_confirmation([True] * 30, 29, 0.9)
+
+
+def test_curtailment_keeps_the_fixed_design_decision():
+    """On every sequence (exhaustively for n = 12, at random for the planned 29) the curtailed decision
+    equals the fixed design's decision on the whole sequence: the error level is the design's."""
+    import itertools
+
+    n, target = 12, 0.75
+    for seq in itertools.product([False, True], repeat=n):
+        got = rules.curtailed_confirmation(list(seq), n, target)
+        assert got["decision"] == _fixed(sum(seq), n, target), seq
+        prefix = rules.curtailed_confirmation(list(seq[:got["used"]]), n, target)
+        assert prefix["decision"] == got["decision"] and prefix["used"] == got["used"]
+    rng = np.random.default_rng(0)
+    for p in (0.7, 0.85, 0.95, 0.99):
+        for _ in range(300):
+            seq = list(rng.random(29) < p)
+            got = rules.curtailed_confirmation(seq, 29, 0.9)
+            assert got["decision"] == _fixed(sum(seq), 29), (p, seq)
+            assert rules.curtailed_confirmation(seq[:got["used"]], 29, 0.9)["decision"] == got["decision"]
+
+
+def _panel(**over):
+    conf = [{"data_set": f"d{i}", "m_star": m, "width": 2 * m, "decision": rules.PASS, "cp_lower": 0.902,
+             "target": 0.9} for i, m in enumerate((200.0, 500.0, 1000.0))]
+    kw = dict(implications_ok=True, implication_margin=10.0, rho_exponent={"slope": 0.5, "lo": 0.4, "hi": 0.6},
+              failure_trend={"p_rising": 0.6}, rho_top_slope={"slope": -0.5, "lo": -0.7, "hi": -0.3},
+              confirmations=conf, ladder_min=128)
+    kw.update(over)
+    return rules.panel_theorem(**kw)
+
+
+def test_panel_theorem_reaches_every_outcome():
+    assert _panel().verdict == VERIFIED
+    # REFUTED, one reason at a time
+    assert _panel(implications_ok=False).verdict == REFUTED
+    assert _panel(failure_trend={"p_rising": 0.01}).verdict == REFUTED
+    assert _panel(rho_top_slope={"lo": 0.1}).verdict == REFUTED
+    assert _panel(rho_exponent={"slope": -0.2, "lo": -0.3, "hi": -0.1}).verdict == REFUTED
+    bad = [{"data_set": "d0", "m_star": 300.0, "width": 512, "decision": rules.FAIL, "cp_lower": 0.3, "target": 0.9}]
+    assert _panel(confirmations=bad).verdict == REFUTED
+    # INCONCLUSIVE, one shortfall at a time
+    two = [{"data_set": f"d{i}", "m_star": m, "width": 2 * m, "decision": rules.PASS} for i, m in enumerate((200., 900.))]
+    assert _panel(confirmations=two).verdict == INCONCLUSIVE
+    narrow = [{"data_set": f"d{i}", "m_star": m, "width": 512, "decision": rules.PASS} for i, m in enumerate((200., 300., 400.))]
+    assert _panel(confirmations=narrow).verdict == INCONCLUSIVE
+    low = [{"data_set": f"d{i}", "m_star": m, "width": 512, "decision": rules.PASS} for i, m in enumerate((100., 300., 800.))]
+    assert _panel(confirmations=low).verdict == INCONCLUSIVE
+    und = [dict(c, decision=rules.UNDECIDED) if i == 0 else c for i, c in enumerate(_panel_conf())]
+    assert _panel(confirmations=und).verdict == INCONCLUSIVE
+    assert _panel(rho_exponent={"slope": 0.2, "lo": -0.1, "hi": 0.5}).verdict == INCONCLUSIVE
+    assert "not_verified_because" in _panel(confirmations=two).numbers
+
+
+def _panel_conf():
+    return [{"data_set": f"d{i}", "m_star": m, "width": 2 * m, "decision": rules.PASS} for i, m in
+            enumerate((200.0, 500.0, 1000.0))]
