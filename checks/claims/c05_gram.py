@@ -96,10 +96,6 @@ def check_c5_psd(spec, planted: bool = False) -> Outcome:
 
 
 # ------------------------------------------------------------------ the energy identity along recorded paths
-#: The pilot width whose Heun paths are also integrated at half the step (seeds 0 … PILOT_REFINED_SEEDS − 1).
-PILOT_REFINED_M, PILOT_REFINED_SEEDS = 128, 4
-
-
 @observer
 class Energy(Observer):
     """The energy identity dL/dt = −rᵀH(t)r with the *recorded* loss L(t) and the recorded H(t): per
@@ -113,9 +109,7 @@ class Energy(Observer):
 
     @classmethod
     def carried_by(cls, k) -> bool:
-        # the Section 5.1 paths, and the pilot Heun paths that also run at half the step (m = 128, γ₀/(2c))
-        return k.problem == "section51" or (k.problem == "pilot" and k.rule == "gamma0/2c" and k.init == 0
-                                            and k.method == "heun" and k.m == PILOT_REFINED_M)
+        return k.problem == "section51"
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -158,31 +152,6 @@ def check_c5_energy_identity(key: str = "energy_smooth") -> Result:
     return Result.of(dec, examples=len(rho), evidence={
         "verdict_rule": dec.rule, "quantity": key, "residuals": rho, "margins": margins,
         "steps": [s.steps for s in sums], "kink_steps": [s.observed[Energy.name]["kink_steps"] for s in sums]})
-
-
-def _pilot_pairs() -> list[tuple[paths.Key, paths.Key]]:
-    return [(paths.key("gamma0/2c", PILOT_REFINED_M, seed, "heun", paths.SAFETY),
-             paths.key("gamma0/2c", PILOT_REFINED_M, seed, "heun", paths.SAFETY / 2)) for seed in range(PILOT_REFINED_SEEDS)]
-
-
-@experiment("C5", statement="The same energy identity on the sweep's own Heun paths (pilot setting, γ₀/(2c), m = 128, "
-            "4 data seeds, step safety h and h/2): the summed trapezoid residual of the recorded L and H over the "
-            "steps that touch no ReLU kink vanishes under step refinement on every seed.",
-            controls={"detects_loss_normalisation": Planted("Planted: the recorded loss is ‖f − y‖², same paths, same "
-                                                            "rule.", {"key": "energy_smooth_planted"})},
-            tasks=lambda: [k for pair in _pilot_pairs() for k in pair])
-def check_c5_energy_identity_pilot_paths(key: str = "energy_smooth") -> Result:
-    rows, margins = [], []
-    for coarse, fine in _pilot_pairs():
-        a, b = paths.summaries([coarse, fine])
-        ra, rb = a.observed[Energy.name][key], b.observed[Energy.name][key]
-        mg = rules.refinement_margin(ra, rb, solver_floor(b))
-        margins.append(mg)
-        rows.append({"seed": coarse.seed, "residual_h": ra, "residual_h2": rb, "steps_h2": b.steps,
-                     "kink_steps_h2": b.observed[Energy.name]["kink_steps"], "margin": mg})
-    dec = rules.converges_under_refinement(margins)
-    return Result.of(dec, examples=len(rows), evidence={"verdict_rule": dec.rule, "quantity": key,
-                                                         "m": PILOT_REFINED_M, "rows": rows})
 
 
 # ------------------------------------------------------------------ identities of the recorded series

@@ -535,9 +535,10 @@ def check_c6_integration_accuracy(scale: float = 1.0, step: str = "") -> Result:
 #: The panel design per profile (docs/claims.md, "Decided as quantified"): ladder, data sets, calibration inits.
 PANEL = {"thorough": {"ladder": panel.LADDER, "data_sets": tuple(range(len(panel.DATA_SETS))), "inits": 2},
          "default": {"ladder": panel.LADDER[:-1], "data_sets": tuple(range(len(panel.DATA_SETS))), "inits": 2}}
-#: The pilot data sets whose predicted thresholds are validated against the sweep (thorough only: each
-#: costs two λ∞ quadratures).
+#: The pilot data sets whose predicted thresholds are validated against the sweep (thorough only, and
+#: γ₀/(2c) only, the rule of the hardest data set: each costs a λ∞ quadrature).
 EXTERNAL = {"thorough": 30, "default": 0}
+EXTERNAL_RULES = ("gamma0/2c",)
 #: The confirmation designs the prefetch computes ahead: (width factor, (a) threshold) of the check and its
 #: two controls.
 CONFIRMATION_VARIANTS = ((1.0, 0.5), (1 / 8, 0.5), (1.0, 0.99))
@@ -549,21 +550,21 @@ def _panel_plan(rule: str) -> calibration.Plan:
 
 
 def _external_tasks(rule: str) -> list:
-    return [panel.Limit("pilot", seed, rule) for seed in range(profiles.pick(EXTERNAL))]
+    n = profiles.pick(EXTERNAL) if rule in EXTERNAL_RULES else 0
+    return [panel.Limit("pilot", seed, rule) for seed in range(n)]
 
 
 def _panel_tasks(rule: str) -> list:
     return (calibration.staged_tasks(_panel_plan(rule), CONFIRMATION_VARIANTS) + _external_tasks(rule)
-            + (paths.sweep_keys((rule,)) if profiles.pick(EXTERNAL) else []))
+            + (paths.sweep_keys((rule,)) if _external_tasks(rule) else []))
 
 
 def _external(rule: str, f: dict) -> list[dict]:
     """The pilot sweep's random data sets: predicted threshold from their own λ∞ (the larger of the two
     label variants) against the observed (a) ∧ (c) at every sweep width."""
-    n = profiles.pick(EXTERNAL)
-    if not n:
-        return []
     todo = _external_tasks(rule)
+    if not todo:
+        return []
     tasks.ensure(todo, label="pilot limits λ∞")
     by = {(s.m, s.seed): s for s in paths.summaries(paths.sweep_keys((rule,)))}
     out = []
