@@ -95,9 +95,12 @@ def check_gd2_theorem_pooled(a_factor: float = 0.5) -> Result:
 
 #: The panel for gradient descent (docs/claims.md, GD2): a descent path costs ≈ 6λ_max/λ₀ solves, so the
 #: ladder stops below the flow's.
-GD_PANEL = {"thorough": {"ladder": (256, 512, 1024), "data_sets": tuple(range(len(panel.DATA_SETS))), "inits": 2},
+#: The ladder starts at 128 (descent is the scheme itself: no integrator accuracy sets a smallest
+#: width) so that it spans 8×: on 256–1024 (4×) confirmed thresholds could never span the 4× that
+#: VERIFIED needs (rules.panel_theorem's ``verified_reachable``).
+GD_PANEL = {"thorough": {"ladder": (128, 256, 512, 1024), "data_sets": tuple(range(len(panel.DATA_SETS))), "inits": 2},
             # ci: the eight easiest data sets (θ ≥ 0.6), whose descent paths are short (≈ 6λ_max/λ₀ steps)
-            "default": {"ladder": (256, 512, 1024), "data_sets": tuple(range(8)), "inits": 2}}
+            "default": {"ladder": (128, 256, 512, 1024), "data_sets": tuple(range(8)), "inits": 2}}
 GD_CONFIRMATION_VARIANTS = ((1.0, 0.5), (1 / 8, 0.5), (1.0, 0.99))
 
 
@@ -257,7 +260,7 @@ def check_gd3_tracks_flow(claimed: float = -1.0) -> Result:
 # ------------------------------------------------------------------- GD4
 GD4_C = (1.0, 1.6, 1.8, 1.9, 2.0, 2.1, 2.2, 2.5)
 GD4_STEPS = 60
-GD4_PLANS = {"thorough": {"widths": (64, 256, 1024, 2048), "seeds": 2}, "default": {"widths": (64, 256), "seeds": 2}}
+GD4_PLANS = {"thorough": {"widths": (64, 256, 1024), "seeds": 2}, "default": {"widths": (64, 256), "seeds": 2}}
 
 
 @dataclass(frozen=True)

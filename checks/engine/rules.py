@@ -335,14 +335,18 @@ def curtailed_confirmation(outcomes: Sequence[bool], n_planned: int, target: flo
 # --------------------------------------------------------------------------- "for m large enough", per data set
 def panel_theorem(*, implications_ok: bool, implication_margin: float, rho_exponent: dict,
                   failure_trend: dict, rho_top_slope: dict, confirmations: Sequence[dict], ladder_min: int,
-                  min_confirmed: int = 3, min_span: float = 4.0, alpha: float = 1 - CONF) -> Decision:
+                  ladder_max: int | None = None, min_confirmed: int = 3, min_span: float = 4.0,
+                  alpha: float = 1 - CONF) -> Decision:
     """"W.p. ≥ 1 − δ over the initialisation, for m ≥ m*(X)": a calibrated width law and its
     confirmations (docs/claims.md, the theorem's section).
 
     ``rho_exponent``: {"slope", "lo", "hi"}, the width exponent β of ρ ∝ m^{−β} (β > 0: ρ falls);
     ``failure_trend``: Cochran–Armitage over the upper half of the ladder ({"p_rising", …});
     ``rho_top_slope``: {"lo", …} of log ρ's slope in log m over the ladder's top widths;
-    ``confirmations``: [{"data_set", "m_star", "width", "decision" (PASS/FAIL/UNDECIDED), …}].
+    ``confirmations``: [{"data_set", "m_star", "width", "decision" (PASS/FAIL/UNDECIDED), …}];
+    ``ladder_max``: the top width (confirmed thresholds lie in (ladder_min, ladder_max], so their span is
+      below ladder_max/ladder_min: a ladder spanning ≤ ``min_span``× cannot give VERIFIED, and the
+      decision says so in ``verified_reachable`` and its reasons).
       VERIFIED      the implications hold on every path, β's interval lies above 0, the failures do not
                     rise, every confirmation PASSes, ≥ ``min_confirmed`` data sets are confirmed, their
                     predicted thresholds span ≥ ``min_span``× in m, and the smallest exceeds ``ladder_min``.
@@ -380,8 +384,12 @@ def panel_theorem(*, implications_ok: bool, implication_margin: float, rho_expon
     if thresholds and thresholds[0] <= ladder_min:
         missing.append(f"the smallest confirmed threshold {thresholds[0]:.3g} is not above the ladder's smallest "
                        f"width {ladder_min}")
+    reachable = ladder_max is None or ladder_max / ladder_min > min_span
+    if not reachable:
+        missing.append(f"VERIFIED is out of reach at this ladder: thresholds above {ladder_min} and confirmable at "
+                       f"≤ {ladder_max} span < {ladder_max / ladder_min:g}×, {min_span:g}× needed")
     lows = [c.get("cp_lower", 0.0) / c.get("target", 1.0) for c in confirmations] or [0.0]
-    nums = {"confirmed": len(confirmed), "failed": len(failed), "undecided": len(undecided),
+    nums = {"verified_reachable": reachable, "confirmed": len(confirmed), "failed": len(failed), "undecided": len(undecided),
             "confirmed_span": span, "confirmed_thresholds": thresholds, "rho_exponent": dict(rho_exponent),
             "failure_rising": rising_fail, "rho_rising_at_top": rising_rho, "implication_margin": implication_margin,
             "refuted_because": reasons, "not_verified_because": missing}

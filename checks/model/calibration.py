@@ -318,7 +318,7 @@ def decide(plan: Plan, implications: dict, a_factor: float, confirm_factor: floa
     beta = {"slope": f["point"]["beta_rho"], "lo": f["interval"]["beta_rho"][0], "hi": f["interval"]["beta_rho"][1]}
     dec = rules.panel_theorem(implications_ok=imp_ok, implication_margin=min(d.margin for d in imp.values()),
                               rho_exponent=beta, failure_trend=trend, rho_top_slope=rho_top, confirmations=confs,
-                              ladder_min=plan.ladder[0])
+                              ladder_min=plan.ladder[0], ladder_max=plan.ladder[-1])
     P, I = f["point"], f["interval"]
     kappa = P["kappa"]
     table = [dict(t, calibration_holds=f"{sum(r['holds'] for r in rows if r['ds'] == t['ds'])}/"

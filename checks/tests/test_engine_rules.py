@@ -207,6 +207,11 @@ def _panel(**over):
 
 def test_panel_theorem_reaches_every_outcome():
     assert _panel().verdict == VERIFIED
+    assert _panel(ladder_max=4096).verdict == VERIFIED
+    # a ladder spanning ≤ 4× cannot give VERIFIED, and says so (even on evidence that would pass)
+    short = _panel(ladder_max=512)
+    assert short.verdict == INCONCLUSIVE and short.numbers["verified_reachable"] is False
+    assert any("out of reach" in r for r in short.numbers["not_verified_because"])
     # REFUTED, one reason at a time
     assert _panel(implications_ok=False).verdict == REFUTED
     assert _panel(failure_trend={"p_rising": 0.01}).verdict == REFUTED

@@ -141,8 +141,17 @@ def test_every_registered_observer_is_carried_by_some_planned_path():
 
 
 def test_observer_names_are_unique():
+    """A second observer under a registered name is refused (and not registered).  The claim modules
+    are loaded first: run before them (another xdist worker's order), the test itself would register
+    the name and the real observer's import would then fail."""
+    from ..engine import registry
+
+    registry.load_all()
+    before = dict(observers.OBSERVERS)
+
     class A(observers.Observer):
         name = "kernel_interpolation"
 
     with pytest.raises(ValueError, match="two observers are called 'kernel_interpolation'"):
         observers.observer(A)
+    assert observers.OBSERVERS == before

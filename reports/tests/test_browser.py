@@ -26,7 +26,7 @@ def _claim_ids() -> list[str]:
     import sys
 
     sys.path.insert(0, str(REPORTS.parent))
-    from checks.claims import CLAIMS as declared
+    from checks.engine.declarations import CLAIMS as declared
 
     return [c.id for c in declared]
 
