@@ -1,9 +1,11 @@
 """The Hypothesis profile in use, and the one lookup of a per-profile table.
 
-Profiles (registered in ``conftest.py``): ``dev`` (default), ``ci``, ``thorough``, ``explore``.  A
-per-profile table holds ``"default"`` and any profile that differs from it, e.g.
-``{"thorough": (64, …, 4096), "default": (64, …, 1024)}``; :func:`pick` returns the entry of the
-loaded profile, and ``"default"`` for every profile the table does not name (the one fallback).
+Profiles (registered in ``conftest.py``): ``dev`` (default), ``ci``, ``thorough``, ``decide``,
+``explore``.  A per-profile table holds ``"default"`` and any profile that differs from it, e.g.
+``{"thorough": (64, …, 2048), "default": (64, …, 1024)}``; :func:`pick` returns the entry of the
+loaded profile, else that of the profile it extends (:data:`EXTENDS`: ``decide`` is ``thorough``
+plus the panel's 4096 rung), else ``"default"``.  Tables and the verdicts of record are read the
+same way, so a profile that extends another inherits its records too.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from hypothesis import settings
 
 T = TypeVar("T")
 DEFAULT = "default"
+#: A profile that is another one with a few tables changed: looked up first, then its base.
+EXTENDS = {"decide": "thorough"}
 
 
 def current() -> str:
@@ -23,10 +27,20 @@ def current() -> str:
 
 
 def pick(table: Mapping[str, T]) -> T:
-    """``table[profile]`` for the loaded profile, ``table["default"]`` when the table does not name it."""
+    """``table[profile]`` for the loaded profile, else for the profile it extends, else ``table["default"]``."""
+    return entry(table, current())
+
+
+def entry(table: Mapping[str, T], profile: str) -> T:
+    """``table``'s entry for the named profile (the same lookup as :func:`pick`)."""
     if DEFAULT not in table:
         raise KeyError(f"a per-profile table needs a {DEFAULT!r} entry, got keys {sorted(table)}")
-    return table.get(current(), table[DEFAULT])
+    name: str | None = profile
+    while name is not None:
+        if name in table:
+            return table[name]
+        name = EXTENDS.get(name)
+    return table[DEFAULT]
 
 
 def examples() -> int:

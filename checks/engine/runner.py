@@ -95,7 +95,7 @@ def verdicts_of_record() -> dict:
 def record_for(name: str, profile: str) -> str:
     """The verdict of record of ``name`` in ``profile``."""
     rec = verdicts_of_record()[name]
-    return rec.get(profile, rec["default"]) if isinstance(rec, dict) else rec
+    return profiles.entry(rec, profile) if isinstance(rec, dict) else rec
 
 
 def expected_verdict(name: str) -> str | None:
