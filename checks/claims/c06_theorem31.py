@@ -544,7 +544,7 @@ def check_c6_integration_accuracy(scale: float = 1.0, step: str = "") -> Result:
 # ------------------------------------------------------------------- the decision: data fixed, per data set
 #: The panel design per profile (docs/claims.md, "Decided as quantified"): ladder, data sets, calibration inits.
 #: ``decide`` (docs/claims.md, amendment after the first thorough run): the thorough design plus the rung
-#: 4096, where the thresholds whose intervals end between 2048 and 4096 can be confirmed (≈ 40 s a path).
+#: 4096, where the thresholds whose intervals end between 2048 and 4096 can be confirmed (≈ 19 s a path).
 PANEL = {"decide": {"ladder": panel.LADDER + (4096,), "data_sets": tuple(range(len(panel.DATA_SETS))), "inits": 2},
          "thorough": {"ladder": panel.LADDER, "data_sets": tuple(range(len(panel.DATA_SETS))), "inits": 2},
          "default": {"ladder": panel.LADDER[:-1], "data_sets": tuple(range(len(panel.DATA_SETS))), "inits": 2}}
