@@ -335,7 +335,7 @@ def curtailed_confirmation(outcomes: Sequence[bool], n_planned: int, target: flo
 # --------------------------------------------------------------------------- "for m large enough", per data set
 def panel_theorem(*, implications_ok: bool, implication_margin: float, rho_exponent: dict,
                   failure_trend: dict, rho_top_slope: dict, confirmations: Sequence[dict], ladder_min: int,
-                  ladder_max: int | None = None, min_confirmed: int = 3, min_span: float = 4.0,
+                  ladder_max: int, min_confirmed: int = 3, min_span: float = 4.0,
                   alpha: float = 1 - CONF) -> Decision:
     """"W.p. ≥ 1 − δ over the initialisation, for m ≥ m*(X)": a calibrated width law and its
     confirmations (docs/claims.md, the theorem's section).
@@ -384,7 +384,7 @@ def panel_theorem(*, implications_ok: bool, implication_margin: float, rho_expon
     if thresholds and thresholds[0] <= ladder_min:
         missing.append(f"the smallest confirmed threshold {thresholds[0]:.3g} is not above the ladder's smallest "
                        f"width {ladder_min}")
-    reachable = ladder_max is None or ladder_max / ladder_min > min_span
+    reachable = ladder_max / ladder_min > min_span
     if not reachable:
         missing.append(f"VERIFIED is out of reach at this ladder: thresholds above {ladder_min} and confirmable at "
                        f"≤ {ladder_max} span < {ladder_max / ladder_min:g}×, {min_span:g}× needed")

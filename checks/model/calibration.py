@@ -254,8 +254,12 @@ def run_confirmations(plan: Plan, f: dict, factor: float, a_factor: float) -> li
 
 def _collapse_figure(rule: str, rows: list[dict], confs: list[dict], kappa: float) -> dict:
     """P[(a) ∧ (c)] per (data set, width) against m·λ∞^κ: one curve if the law is right."""
-    if not (math.isfinite(kappa) and 0 < kappa < 20):
-        kappa = 4.0  # no usable fitted exponent: the proof's (said in the title)
+    # usable: finite, positive (m·λ∞^κ must grow as λ∞ does), and λ∞^κ representable (exp(−700) is near
+    # the smallest normal double); otherwise the proof's κ = 4 stands in, and the title says so
+    worst = max((abs(math.log(r["lambda_inf"])) for r in rows), default=0.0)
+    usable = math.isfinite(kappa) and kappa > 0 and kappa * worst < 700
+    which = "fitted" if usable else "the proof's: no usable fit"
+    kappa = kappa if usable else 4.0
     cells: dict = {}
     for r in rows:
         c = cells.setdefault((r["ds"], r["m"]), {"n": 0, "k": 0, "lam": r["lambda_inf"], "variant": r["variant"]})
@@ -269,7 +273,7 @@ def _collapse_figure(rule: str, rows: list[dict], confs: list[dict], kappa: floa
     if cp:
         series.append({"label": "confirmations (fresh inits)", "x": [x for x, _ in cp], "y": [y for _, y in cp],
                        "style": "ks"})
-    return {"title": f"P[(a) ∧ (c)] against m·λ∞^κ (κ = {kappa:.2f}), γ rule {rule}", "xlabel": "m·λ∞^κ",
+    return {"title": f"P[(a) ∧ (c)] against m·λ∞^κ (κ = {kappa:.2f}, {which}), γ rule {rule}", "xlabel": "m·λ∞^κ",
             "ylabel": "fraction holding", "logx": True, "series": series}
 
 

@@ -200,7 +200,7 @@ def _panel(**over):
              "target": 0.9} for i, m in enumerate((200.0, 500.0, 1000.0))]
     kw = dict(implications_ok=True, implication_margin=10.0, rho_exponent={"slope": 0.5, "lo": 0.4, "hi": 0.6},
               failure_trend={"p_rising": 0.6}, rho_top_slope={"slope": -0.5, "lo": -0.7, "hi": -0.3},
-              confirmations=conf, ladder_min=128)
+              confirmations=conf, ladder_min=128, ladder_max=2048)
     kw.update(over)
     return rules.panel_theorem(**kw)
 
