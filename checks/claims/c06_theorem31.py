@@ -545,9 +545,9 @@ def check_c6_integration_accuracy(scale: float = 1.0, step: str = "") -> Result:
 #: The panel design per profile (docs/claims.md, "Decided as quantified"): ladder, data sets, calibration inits.
 #: ``decide`` (docs/claims.md, amendment after the first thorough run): the thorough design plus the rung
 #: 4096, where the thresholds whose intervals end between 2048 and 4096 can be confirmed (≈ 19 s a path).
-PANEL = {"decide": {"ladder": panel.LADDER + (4096,), "data_sets": panel.ALL, "inits": 2},
-         "thorough": {"ladder": panel.LADDER, "data_sets": panel.ALL, "inits": 2},
-         "default": {"ladder": panel.LADDER[:-1], "data_sets": panel.ALL, "inits": 2}}
+PANEL = {"decide": {"ladder": panel.LADDER + (4096,), "data_sets": calibration.WHOLE_PANEL, "inits": 2},
+         "thorough": {"ladder": panel.LADDER, "data_sets": calibration.WHOLE_PANEL, "inits": 2},
+         "default": {"ladder": panel.LADDER[:-1], "data_sets": calibration.WHOLE_PANEL, "inits": 2}}
 #: The pilot data sets whose predicted thresholds are validated against the sweep (thorough only, and
 #: γ₀/(2c) only, the rule of the hardest data set: each costs a λ∞ quadrature).
 EXTERNAL = {"thorough": 30, "default": 0}

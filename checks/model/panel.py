@@ -68,8 +68,6 @@ class DataSet:
 
 
 DATA_SETS = tuple(DataSet(t, lab) for t in THETAS for lab in LABELS)
-#: The indices of every panel data set (a plan's ``data_sets`` when it takes the whole panel).
-ALL = tuple(range(len(DATA_SETS)))
 
 
 def _moved(theta, labels: str) -> tuple[np.ndarray, np.ndarray]:
