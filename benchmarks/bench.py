@@ -22,6 +22,7 @@ one_blas_thread(override=False)  # before NumPy loads its BLAS
 import numpy as np  # noqa: E402
 
 import theory  # noqa: E402
+from theory import passes  # noqa: E402
 from theory import derivatives as dv  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "reports" / "bench.json"
@@ -54,8 +55,8 @@ def main() -> int:
 def pass_rows(rng, m: int = 4096, n: int = 6) -> list[dict]:
     """One Picard pass s·A·Z + B (A m×m, Z m×n, n = 6 as in the sweeps) against reading A once (one GEMV,
     a copy of A) and against other ways of doing the same product in one run: one dgemm, n GEMVs, the
-    transposed product ZᵀAᵀ (row-major BLAS), row blocks of A, float32 (a different number), and a
-    Fortran-ordered copy of A."""
+    transposed product ZᵀAᵀ (row-major BLAS), row blocks of A, float32 (a different number), a
+    Fortran-ordered copy of A, and the kernels the solvers use (theory.passes)."""
     A = rng.standard_normal((m, m))
     Z = np.ascontiguousarray(np.abs(rng.standard_normal((m, n))))
     x = Z[:, 0].copy()
@@ -75,7 +76,11 @@ def pass_rows(rng, m: int = 4096, n: int = 6) -> list[dict]:
              "n GEMVs A @ z_j": lambda: [A @ Z[:, j] for j in range(n)],
              "(Zᵀ Aᵀ)ᵀ (transposed product)": lambda: (ZT @ A.T).T,
              f"row blocks of {blk} (dgemm each)": blocked,
-             "Fortran-ordered A @ Z": lambda: AF @ Z, "float32 A @ Z": lambda: A32 @ Z32}
+             "Fortran-ordered A @ Z": lambda: AF @ Z, "float32 A @ Z": lambda: A32 @ Z32,
+             "theory.passes.matmul A·Z (the solvers' pass: one read of A, Numba)": lambda: passes.matmul(A, Z),
+             "theory.passes.rmatmul Aᵀ·Z (the adjoint's pass)": lambda: passes.rmatmul(A, Z),
+             "A.T @ Z (dgemm, the adjoint's former pass)": lambda: A.T @ Z}
+    passes.matmul(A, Z), passes.rmatmul(A, Z)  # compile outside the timing
     times = {name: best_of(fn, 7) for name, fn in cases.items()}
     ref = times["A @ x (one GEMV: reads A once)"]
     row = {"name": f"one Picard pass over A (m = {m}, n = {n}) against reading A once", "m": m, "n": n,

@@ -6,7 +6,8 @@ Adjoint:  Wₐ = u·1ᵀ + s·Aᵀ(D ∘ Wₐ),  V = D ∘ Wₐ    so v_i = D_i 
 
 Both maps are q-contractions (q = γ‖A‖₂/√m < 1) column by column, so for any
 iterate the a-posteriori bound  ‖z_k − z*‖ ≤ q/(1−q)·‖z_k − z_{k−1}‖  holds and is
-what the solvers stop on and return.  Each iteration is one m×m by m×n BLAS call.
+what the solvers stop on and return.  Each iteration is one pass over A for all n columns
+(theory.passes: A·Z and Aᵀ·X in one read of A each).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from ._validate import as_finite, check_unit_rows
 from .errors import ConvergenceError, ShapeError
 from .model import Network, phi_fn
+from .passes import matmul, rmatmul
 
 #: The one relative accuracy target of every equilibrium, adjoint and directional solve in the suite
 #: (the gradient flow, the Section 4 recorder and the checks use it; nothing else is configured).
@@ -139,11 +141,11 @@ def solve_equilibrium(
             raise ShapeError(f"warm start Z0 must be m×n = {B.shape}, got {Z0.shape}")
 
     def step(Z: np.ndarray) -> np.ndarray:
-        return np.maximum(s * (A @ Z) + B, 0.0)
+        return np.maximum(s * matmul(A, Z) + B, 0.0)
 
     Z, k, bound, history = _iterate(step, Z0, net.q, rtol, maxiter, "equilibrium (Picard)",
                                     np.linalg.norm(B, axis=0))
-    P = s * (A @ Z) + B
+    P = s * matmul(A, Z) + B
     return Equilibrium(Z=Z, P=P, B=B, iterations=k, error_bound=bound, history=history)
 
 
@@ -155,7 +157,7 @@ def picard_path(net: Network, X: np.ndarray, k: int, *, Z0: np.ndarray | None = 
         raise ShapeError(f"start Z0 must be m×n = {B.shape}, got {Z.shape}")
     out = [Z]
     for _ in range(k):
-        Z = np.maximum(net.s * (net.A @ Z) + B, 0.0)
+        Z = np.maximum(net.s * matmul(net.A, Z) + B, 0.0)
         out.append(Z)
     return out
 
@@ -180,15 +182,15 @@ def solve_adjoint(
 ) -> Adjoint:
     """v_i = D_i Q_iᵀ u for all samples via the contraction w = u + s·Aᵀ(D w).
 
-    No m×m inverse is formed; each step is one Aᵀ·(m×n) product.
+    No m×m inverse is formed; each step is one Aᵀ·(m×n) product (one pass over A).
     """
     Dm = eq.D.astype(float)
-    s, AT = net.s, net.A.T
+    s, A = net.s, net.A
     U = np.repeat(net.u[:, None], eq.n, axis=1)
     W0 = U if W0 is None else W0
 
     def step(Wa: np.ndarray) -> np.ndarray:
-        return U + s * (AT @ (Dm * Wa))
+        return U + s * rmatmul(A, Dm * Wa)
 
     Wa, k, bound, _ = _iterate(step, W0, net.q, rtol, maxiter, "adjoint v = D Qᵀ u",
                                np.full(eq.n, np.linalg.norm(net.u)))

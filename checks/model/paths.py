@@ -147,7 +147,7 @@ def data_of(k) -> tuple[np.ndarray, np.ndarray]:
 # ------------------------------------------------------------------------------------ keys
 #: What a trajectory is computed from (with the model's compute modules and its observers'
 #: closures): a change elsewhere in theory/ keeps the cache.
-THEORY_MODULES = ("__init__", "_validate", "bounds", "equilibrium", "errors", "flow", "gram", "model")
+THEORY_MODULES = ("__init__", "_validate", "bounds", "equilibrium", "errors", "flow", "gram", "model", "passes")
 #: What of the model a trajectory's result depends on: the code closure of :func:`compute` (the
 #: definitions it reaches, not the whole of this module, so that editing a plan table recomputes
 #: nothing) and the observer interface; a problem defined elsewhere (the panel) enters by the code

@@ -87,7 +87,10 @@ def probe_cache(tmp_path, monkeypatch):
 
 
 def _keys() -> list[paths.Key]:
-    return [paths.key("gamma0/c", 16, seed, "heun", 0.5) for seed in range(3)]
+    # m = 32: at m = 16 the paths reach q = 0.999–0.999995, where a Picard iterate certifies 1e-11 only
+    # at an exact fixed point of the rounded map (q/(1 − q)·ε > 1e-11), and seed 2 raises
+    # ConvergenceError, as documented; at 32 every q stays below 0.9.
+    return [paths.key("gamma0/c", 32, seed, "heun", 0.5) for seed in range(3)]
 
 
 def test_changing_an_observer_recomputes_only_the_paths_that_carry_it(tmp_path, probe_cache):

@@ -1,0 +1,110 @@
+"""The two passes over A that every equilibrium and adjoint iteration makes, for a few columns.
+
+    forward:  A·Z  (m×m by m×n)          adjoint:  Aᵀ·X  (m×m by m×n)
+
+n is the number of samples (6 on the panel and the pilot, 22 with held-out inputs).  For so thin a
+product OpenBLAS's dgemm packs A and runs at ≈ 3.7× the cost of reading A once (one GEMV); these
+kernels read A once, four rows at a time with 4·n running sums, and run at ≈ 1.8× (m = 4096, n = 6:
+7 ms against 15 ms for dgemm; ``nox -s bench -- --only=passes``).  They are compiled by Numba, with
+fastmath limited to reassociation and contraction (FMA): NaN and ±inf propagate as in IEEE
+arithmetic, so the solvers' stop on a non-finite iterate still sees them.
+
+Rounding.  Each entry is a sum of m products in an order of the compiler's choosing (SIMD lanes);
+any order obeys |computed − exact| ≤ γ_m·Σ_j |A_ij|·|z_j|, γ_m = mε/(1 − mε) (Higham, *Accuracy and
+Stability of Numerical Algorithms*, 2nd ed., §3.1, eq. 3.5), the bound dgemm obeys too, so every
+tolerance built on (m + 2)ε (checks/model/tol.py) holds unchanged.  The order is fixed by the code
+and the CPU, so a run is deterministic; the last bits differ from dgemm's.
+
+Inputs the kernels do not take (not 2-D float64, A not C-contiguous or not square with Z, more than
+:data:`MAX_COLUMNS` columns) go to NumPy's ``@``, so every call is correct, and a path, whose shapes do
+not change, always takes the same branch.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+#: Above this many columns dgemm is as fast (m = 4096: n = 22 takes 21 ms either way).
+MAX_COLUMNS = 32
+#: Reassociation and FMA contraction only: no 'nnan'/'ninf' (NaN/inf keep their IEEE meaning).
+_FASTMATH = {"reassoc", "contract"}
+
+
+@numba.njit(fastmath=_FASTMATH, cache=True, nogil=True)
+def _forward(A: np.ndarray, ZT: np.ndarray, out: np.ndarray) -> None:
+    """out = A·Z from Zᵀ (n×m, contiguous): four rows of A share each load of Zᵀ[c, j]."""
+    m, k = A.shape
+    n = ZT.shape[0]
+    i = 0
+    while i + 3 < m:
+        for c in range(n):
+            s0 = 0.0
+            s1 = 0.0
+            s2 = 0.0
+            s3 = 0.0
+            for j in range(k):
+                z = ZT[c, j]
+                s0 += A[i, j] * z
+                s1 += A[i + 1, j] * z
+                s2 += A[i + 2, j] * z
+                s3 += A[i + 3, j] * z
+            out[i, c] = s0
+            out[i + 1, c] = s1
+            out[i + 2, c] = s2
+            out[i + 3, c] = s3
+        i += 4
+    while i < m:
+        for c in range(n):
+            s = 0.0
+            for j in range(k):
+                s += A[i, j] * ZT[c, j]
+            out[i, c] = s
+        i += 1
+
+
+@numba.njit(fastmath=_FASTMATH, cache=True, nogil=True)
+def _adjoint(A: np.ndarray, X: np.ndarray, outT: np.ndarray) -> None:
+    """outTᵀ = Aᵀ·X: Σ_i X[i, c]·A[i, :] accumulated into row c of outT (n×m), four rows of A a sweep."""
+    m, k = A.shape
+    n = X.shape[1]
+    outT[:, :] = 0.0
+    i = 0
+    while i + 3 < m:
+        for c in range(n):
+            x0 = X[i, c]
+            x1 = X[i + 1, c]
+            x2 = X[i + 2, c]
+            x3 = X[i + 3, c]
+            for j in range(k):
+                outT[c, j] += (A[i, j] * x0 + A[i + 1, j] * x1) + (A[i + 2, j] * x2 + A[i + 3, j] * x3)
+        i += 4
+    while i < m:
+        for c in range(n):
+            x0 = X[i, c]
+            for j in range(k):
+                outT[c, j] += A[i, j] * x0
+        i += 1
+
+
+def _takes(A: np.ndarray, Z: np.ndarray) -> bool:
+    return (A.ndim == 2 and Z.ndim == 2 and A.dtype == np.float64 and Z.dtype == np.float64
+            and A.flags.c_contiguous and A.shape[0] == A.shape[1] == Z.shape[0] and 0 < Z.shape[1] <= MAX_COLUMNS)
+
+
+def matmul(A: np.ndarray, Z: np.ndarray) -> np.ndarray:
+    """A·Z (m×n) for a square C-ordered A and a thin Z; NumPy's ``@`` for anything else."""
+    if not _takes(A, Z):
+        return A @ Z
+    out = np.empty((A.shape[0], Z.shape[1]))
+    _forward(A, np.ascontiguousarray(Z.T), out)
+    return out
+
+
+def rmatmul(A: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Aᵀ·X (m×n) for a square C-ordered A and a thin X, without forming Aᵀ; NumPy's ``@`` otherwise."""
+    if not _takes(A, X):
+        return A.T @ X
+    outT = np.empty((X.shape[1], A.shape[1]))
+    _adjoint(A, np.ascontiguousarray(X), outT)
+    return np.ascontiguousarray(outT.T)
