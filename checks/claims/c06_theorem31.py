@@ -543,10 +543,10 @@ def check_c6_integration_accuracy(scale: float = 1.0, step: str = "") -> Result:
 
 # ------------------------------------------------------------------- the decision: data fixed, per data set
 #: The panel design per profile (docs/claims.md, "Decided as quantified"): ladder, data sets, calibration inits.
-#: ``decide`` (docs/claims.md, amendment after the first thorough run): the thorough design plus the rung
-#: 4096, where the thresholds whose intervals end between 2048 and 4096 can be confirmed (≈ 19 s a path).
-PANEL = {"decide": {"ladder": panel.LADDER + (4096,), "data_sets": calibration.WHOLE_PANEL, "inits": 2},
-         "thorough": {"ladder": panel.LADDER, "data_sets": calibration.WHOLE_PANEL, "inits": 2},
+#: ``thorough`` has the rung 4096, where the thresholds whose intervals end between 2048 and 4096 can be
+#: confirmed: the design of the decide amendment (docs/claims.md), adopted by thorough once the pass kernels
+#: (theory.passes) brought a 4096 path from ≈ 17 s to ≈ 11 s (second amendment); ``decide`` inherits it.
+PANEL = {"thorough": {"ladder": panel.LADDER + (4096,), "data_sets": calibration.WHOLE_PANEL, "inits": 2},
          "default": {"ladder": panel.LADDER[:-1], "data_sets": calibration.WHOLE_PANEL, "inits": 2}}
 #: The pilot data sets whose predicted thresholds are validated against the sweep (thorough only, and
 #: γ₀/(2c) only, the rule of the hardest data set: each costs a λ∞ quadrature).
