@@ -98,7 +98,9 @@ def check_gd2_theorem_pooled(a_factor: float = 0.5) -> Result:
 #: The ladder starts at 128 (descent is the scheme itself: no integrator accuracy sets a smallest
 #: width) so that it spans 8×: on 256–1024 (4×) confirmed thresholds could never span the 4× that
 #: VERIFIED needs (rules.panel_theorem's ``verified_reachable``).
-GD_PANEL = {"decide": {"ladder": (128, 256, 512, 1024, 2048), "data_sets": calibration.WHOLE_PANEL, "inits": 2},
+#: decide (docs/claims.md: the decide amendment's rung 2048, GD2's third amendment's 4096), where the thresholds
+#: whose intervals end beyond the thorough ladder can be confirmed.
+GD_PANEL = {"decide": {"ladder": (128, 256, 512, 1024, 2048, 4096), "data_sets": calibration.WHOLE_PANEL, "inits": 2},
             "thorough": {"ladder": (128, 256, 512, 1024), "data_sets": calibration.WHOLE_PANEL, "inits": 2},
             # ci: the eight easiest data sets (θ ≥ 0.6), whose descent paths are short (≈ 6λ_max/λ₀ steps)
             "default": {"ladder": (128, 256, 512, 1024), "data_sets": tuple(range(8)), "inits": 2}}
