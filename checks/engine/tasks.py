@@ -13,9 +13,9 @@ the code) and, where it helps, ``weight()``, ``kind`` (the stem's prefix) and ``
 
 Results live in ``reports/.cache/<namespace>/<stem>-<code hash>.json`` (written atomically).  The
 code hash covers the theory modules and the *code closure* of the task's class (:func:`closure`):
-the class, the top-level definitions of its module that it refers to (transitively), and every
-module of this repository's ``checks`` package those refer to, except the engine's own modules
-(which verify results but compute none).  So an edit to another function of
+the class and, transitively, the top-level definitions it refers to in its own module and in the
+other modules of this repository's ``checks`` package (by name, by imported name, or as a module's
+attribute), except the engine's own modules (which verify results but compute none).  So an edit to another function of
 the same module, or to prose (docstrings and comments are not part of the syntax tree), keeps the
 cache, and any change to the code a result depends on recomputes it.  The cache is shared by xdist
 workers, local worker processes and Dask clusters (the result travels back to the caller, which
@@ -28,6 +28,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import hashlib
+import importlib.util
 import inspect
 import json
 import os
@@ -104,30 +105,71 @@ def _module_closure(names: set[str], done: set[str]) -> bytes:
     return out
 
 
+@lru_cache(maxsize=64)
+def _module_defs(name: str) -> tuple[dict[str, ast.AST], dict[str, tuple[str, str]]]:
+    """A package module's top-level definitions by name, and its ``from X import Y`` names
+    (alias → (absolute module, name in it))."""
+    mod = sys.modules[name]
+    tree = ast.parse(Path(mod.__file__).read_text(encoding="utf-8"))
+    imports: dict[str, tuple[str, str]] = {}
+    package = name if Path(mod.__file__).name == "__init__.py" else name.rpartition(".")[0]
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            source = importlib.util.resolve_name("." * node.level + (node.module or ""), package) if node.level \
+                else node.module or ""
+            for alias in node.names:
+                imports[alias.asname or alias.name] = (source, alias.name)
+    return _top_level(tree), imports
+
+
+def _package_module(name: str) -> str | None:
+    """``name`` if it is a loaded module of the package outside the engine, else None."""
+    return name if (name == PACKAGE or name.startswith(PACKAGE + ".")) and not name.startswith(ENGINE) \
+        and name in sys.modules else None
+
+
 @lru_cache(maxsize=256)
 def closure(obj: Any) -> bytes:
-    """The code a class or function computes with: its own syntax tree, the top-level definitions of
-    its module it refers to by name (transitively), and the whole code of every ``checks`` module
-    those refer to (transitively).  Docstrings are left out; imports from outside the package
-    (numpy, theory/) are not followed (theory/ is hashed by the task's ``theory_modules``)."""
-    mod = sys.modules[obj.__module__]
-    defs = _top_level(ast.parse(Path(mod.__file__).read_text(encoding="utf-8")))
-    todo, seen, nodes, modules = [obj.__name__], set(), {}, set()
+    """The code a class or function computes with: its own syntax tree and, transitively, every
+    top-level definition it refers to, in its module or in another ``checks`` module: by name, by a
+    name imported from that module (``from .panel import LADDER``), or as an attribute of that module
+    (``panel.data``).  A module used bare (not through an attribute) enters whole, with the modules
+    it refers to.  Docstrings are left out; the engine's modules and imports from outside the
+    package (numpy, theory/) are not followed (theory/ is hashed by the task's ``theory_modules``)."""
+    todo, seen, nodes, whole = [(obj.__module__, obj.__name__)], set(), {}, set()
     while todo:
-        name = todo.pop()
-        if name in seen:
+        where = todo.pop()
+        if where in seen:
             continue
-        seen.add(name)
+        seen.add(where)
+        modname, name = where
+        mod = sys.modules[modname]
+        defs, imports = _module_defs(modname)
         node = defs.get(name)
         if node is None:  # imported (or a builtin): follow it only into this package
-            other = _package_module_of(vars(mod).get(name))
-            if other is not None and other != mod.__name__:
-                modules.add(other)
+            value = vars(mod).get(name)
+            if inspect.ismodule(value):
+                if (other := _package_module_of(value)) is not None and other != modname:
+                    whole.add(other)
+            elif name in imports and _package_module(imports[name][0]) is not None:
+                todo.append(imports[name])
+            elif (other := _package_module_of(value)) is not None and other != modname:
+                todo.append((other, getattr(value, "__name__", name)))
             continue
-        nodes[id(node)] = node
-        todo += [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
-    own = b"".join(ast.dump(_strip_docstrings(n)).encode() for n in sorted(nodes.values(), key=lambda n: n.lineno))
-    return own + _module_closure(modules, {mod.__name__})
+        nodes[(modname, node.lineno)] = node
+        bases = set()
+        for n in ast.walk(node):
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name):
+                value = vars(mod).get(n.value.id)
+                if inspect.ismodule(value) and (other := _package_module_of(value)) is not None:
+                    bases.add(id(n.value))
+                    if other != modname:
+                        todo.append((other, n.attr))
+        todo += [(modname, n.id) for n in ast.walk(node) if isinstance(n, ast.Name) and id(n) not in bases]
+    # a definition from another module is named by its module (the root's are not: a module's name is not code)
+    own = b"".join((b"" if m == obj.__module__ else m.encode()) + ast.dump(_strip_docstrings(n)).encode()
+                   for (m, _), n in sorted(nodes.items(), key=lambda kv: (kv[0][0] != obj.__module__, kv[0])))
+    return own + _module_closure(whole, {obj.__module__})
 
 
 def theory_code(modules: tuple[str, ...] | None) -> bytes:
