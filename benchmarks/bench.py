@@ -22,8 +22,8 @@ one_blas_thread(override=False)  # before NumPy loads its BLAS
 import numpy as np  # noqa: E402
 
 import theory  # noqa: E402
-from theory import passes  # noqa: E402
 from theory import derivatives as dv  # noqa: E402
+from theory import passes  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "reports" / "bench.json"
 

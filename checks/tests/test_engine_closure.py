@@ -3,14 +3,13 @@ is computed from enters its hash, and nothing else does."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
-import textwrap
 
 import pytest
 
 from ..engine import tasks
 from ..model import paths
+from ._modules import load_source
 
 A_SOURCE = '''
 CONST = {const}
@@ -35,16 +34,6 @@ def f(x):
 '''
 
 
-def _load(tmp_path, name: str, source: str):
-    path = tmp_path / f"{name.rsplit('.', 1)[1]}.py"
-    path.write_text(textwrap.dedent(source), encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.fixture
 def probe_modules(tmp_path):
     """Two modules inside the package's namespace: b uses a through an attribute and an imported name."""
@@ -52,8 +41,8 @@ def probe_modules(tmp_path):
     def load(const: int, unused: int):
         tasks.closure.cache_clear()
         tasks._module_defs.cache_clear()
-        _load(tmp_path, "checks._closure_probe_a", A_SOURCE.format(const=const, unused=unused))
-        return _load(tmp_path, "checks._closure_probe_b", B_SOURCE)
+        load_source(tmp_path / "a.py", "checks._closure_probe_a", A_SOURCE.format(const=const, unused=unused))
+        return load_source(tmp_path / "b.py", "checks._closure_probe_b", B_SOURCE)
 
     yield load
     for name in ("checks._closure_probe_a", "checks._closure_probe_b"):

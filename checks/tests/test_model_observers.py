@@ -4,14 +4,13 @@ of exactly the trajectories that carry it, so changing one claim's observer reco
 
 from __future__ import annotations
 
-import importlib.util
 import sys
-import textwrap
 
 import pytest
 
 from ..engine import tasks
 from ..model import observers, paths
+from ._modules import load_source
 
 PROBE = '''
 """A probe observer (version {v})."""
@@ -54,14 +53,8 @@ class Probe(Observer):
 
 def _load_probe(tmp_path, v: int, scale: float = 1.0, unrelated: int = 0):
     """Write and import one version of the probe module (a stand-in for a claim module being edited)."""
-    path = tmp_path / f"probe_v{v}.py"
-    path.write_text(textwrap.dedent(PROBE.format(v=v, scale=scale, unrelated=unrelated)), encoding="utf-8")
-    name = f"checks_probe_v{v}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_source(tmp_path / f"probe_v{v}.py", f"checks_probe_v{v}",
+                       PROBE.format(v=v, scale=scale, unrelated=unrelated))
 
 
 @pytest.fixture
