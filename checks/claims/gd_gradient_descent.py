@@ -21,7 +21,7 @@ from ..engine.registry import Planted, experiment
 from ..engine.stats import slope_ci
 from ..engine.tasks import Task
 from ..engine.verdict import Result
-from ..model import calibration, panel, paths
+from ..model import calibration, paths
 from ..model.predicates import a_holds_prefix, ac_holds, ac_tally, arr
 
 RULE = "gamma0/2c"
