@@ -546,8 +546,8 @@ def check_c6_integration_accuracy(scale: float = 1.0, step: str = "") -> Result:
 #: ``thorough`` has the rung 4096, where the thresholds whose intervals end between 2048 and 4096 can be
 #: confirmed: the design of the decide amendment (docs/claims.md), adopted by thorough once the pass kernels
 #: (theory.passes) brought a 4096 path from ≈ 17 s to ≈ 11 s (second amendment); ``decide`` inherits it.
-PANEL = {"thorough": {"ladder": panel.LADDER + (4096,), "data_sets": calibration.WHOLE_PANEL, "inits": 2},
-         "default": {"ladder": panel.LADDER[:-1], "data_sets": calibration.WHOLE_PANEL, "inits": 2}}
+PANEL = {"thorough": {"ladder": panel.LADDER + (4096,), "data_sets": panel.WHOLE_PANEL, "inits": 2},
+         "default": {"ladder": panel.LADDER[:-1], "data_sets": panel.WHOLE_PANEL, "inits": 2}}
 #: The pilot data sets whose predicted thresholds are validated against the sweep (thorough only, and
 #: γ₀/(2c) only, the rule of the hardest data set: each costs a λ∞ quadrature).
 EXTERNAL = {"thorough": 30, "default": 0}

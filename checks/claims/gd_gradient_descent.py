@@ -21,7 +21,7 @@ from ..engine.registry import Planted, experiment
 from ..engine.stats import slope_ci
 from ..engine.tasks import Task
 from ..engine.verdict import Result
-from ..model import calibration, paths
+from ..model import calibration, panel, paths
 from ..model.predicates import a_holds_prefix, ac_holds, ac_tally, arr
 
 RULE = "gamma0/2c"
@@ -100,8 +100,8 @@ def check_gd2_theorem_pooled(a_factor: float = 0.5) -> Result:
 #: VERIFIED needs (rules.panel_theorem's ``verified_reachable``).
 #: decide (docs/claims.md: the decide amendment's rung 2048, GD2's third amendment's 4096), where the thresholds
 #: whose intervals end beyond the thorough ladder can be confirmed.
-GD_PANEL = {"decide": {"ladder": (128, 256, 512, 1024, 2048, 4096), "data_sets": calibration.WHOLE_PANEL, "inits": 2},
-            "thorough": {"ladder": (128, 256, 512, 1024), "data_sets": calibration.WHOLE_PANEL, "inits": 2},
+GD_PANEL = {"decide": {"ladder": (128, 256, 512, 1024, 2048, 4096), "data_sets": panel.WHOLE_PANEL, "inits": 2},
+            "thorough": {"ladder": (128, 256, 512, 1024), "data_sets": panel.WHOLE_PANEL, "inits": 2},
             # ci: the eight easiest data sets (θ ≥ 0.6), whose descent paths are short (≈ 6λ_max/λ₀ steps)
             "default": {"ladder": (128, 256, 512, 1024), "data_sets": tuple(range(8)), "inits": 2}}
 GD_CONFIRMATION_VARIANTS = ((1.0, 0.5), (1 / 8, 0.5), (1.0, 0.99))

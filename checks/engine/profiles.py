@@ -4,7 +4,7 @@ Profiles (registered in ``conftest.py``): ``dev`` (default), ``ci``, ``thorough`
 ``explore``.  A per-profile table holds ``"default"`` and any profile that differs from it, e.g.
 ``{"thorough": (64, …, 2048), "default": (64, …, 1024)}``; :func:`pick` returns the entry of the
 loaded profile, else that of the profile it extends (:data:`EXTENDS`: ``decide`` is ``thorough``
-plus the panel's 4096 rung), else ``"default"``.  Tables and the verdicts of record are read the
+plus descent's panel rungs 2048 and 4096), else ``"default"``.  Tables and the verdicts of record are read the
 same way, so a profile that extends another inherits its records too.
 """
 

@@ -81,13 +81,17 @@ def _top_level(tree: ast.Module) -> dict[str, ast.AST]:
     return defs
 
 
+def _package_module(name: str) -> str | None:
+    """``name`` if it is a loaded module of the package outside the engine, else None."""
+    return name if (name == PACKAGE or name.startswith(PACKAGE + ".")) and not name.startswith(ENGINE) \
+        and name in sys.modules else None
+
+
 def _package_module_of(value: Any) -> str | None:
     """The name of the ``checks`` module a global refers to (a module, or a function/class defined in
     one); None outside the package and for the engine, which verifies results but computes none."""
     name = value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", None)
-    if not isinstance(name, str) or name.startswith(ENGINE):
-        return None
-    return name if name == PACKAGE or name.startswith(PACKAGE + ".") else None
+    return _package_module(name) if isinstance(name, str) else None
 
 
 def _module_closure(names: set[str], done: set[str]) -> bytes:
@@ -120,12 +124,6 @@ def _module_defs(name: str) -> tuple[dict[str, ast.AST], dict[str, tuple[str, st
             for alias in node.names:
                 imports[alias.asname or alias.name] = (source, alias.name)
     return _top_level(tree), imports
-
-
-def _package_module(name: str) -> str | None:
-    """``name`` if it is a loaded module of the package outside the engine, else None."""
-    return name if (name == PACKAGE or name.startswith(PACKAGE + ".")) and not name.startswith(ENGINE) \
-        and name in sys.modules else None
 
 
 @lru_cache(maxsize=256)

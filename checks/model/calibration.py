@@ -40,10 +40,6 @@ from ..engine.verdict import Result
 from . import panel, paths
 from .predicates import a_holds_prefix
 
-#: A plan's ``data_sets`` when it takes the whole panel.  (Here, not in panel.py: a trajectory's cache
-#: key hashes panel.py's code, so a name added there would recompute every path.)
-WHOLE_PANEL = tuple(range(len(panel.DATA_SETS)))
-
 #: Deficits below this (a path whose λ_min hardly dips) enter the log-fit at this floor (counted).
 DEFICIT_FLOOR = 1e-4
 #: Bootstrap replicates and their seed.

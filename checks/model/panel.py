@@ -68,6 +68,8 @@ class DataSet:
 
 
 DATA_SETS = tuple(DataSet(t, lab) for t in THETAS for lab in LABELS)
+#: A plan's ``data_sets`` when it takes the whole panel (indices into DATA_SETS).
+WHOLE_PANEL = tuple(range(len(DATA_SETS)))
 
 
 def _moved(theta, labels: str) -> tuple[np.ndarray, np.ndarray]:
