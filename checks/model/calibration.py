@@ -20,6 +20,8 @@ repeats until nothing new appears (``conftest.py``).
 
 from __future__ import annotations
 
+import copy
+import json
 import math
 from dataclasses import dataclass
 
@@ -109,7 +111,22 @@ def threshold(coef: np.ndarray, r_q: float, lam: float, variant: float) -> float
     return float(math.exp(min((math.log(0.5) - r_q - a - c * math.log(lam) - d * variant) / b, 700.0)))
 
 
+#: Fits already computed in this process, by (plan, rows, external) in canonical JSON: the prefetch asks
+#: for a plan's thresholds at every stage and for every control, and the checks ask again; the fit is a
+#: deterministic function of its arguments (the bootstrap is seeded), so each is computed once.
+_FITS: dict[tuple, dict] = {}
+
+
 def fit(plan: Plan, rows: list[dict], external: dict[str, tuple[float, float]] | None = None) -> dict:
+    """:func:`compute_fit`, computed once per process for equal arguments (a deep copy is returned, so a
+    caller cannot alter another's)."""
+    k = (plan, json.dumps(rows, sort_keys=True), json.dumps(external, sort_keys=True))
+    if k not in _FITS:
+        _FITS[k] = compute_fit(plan, rows, external)
+    return copy.deepcopy(_FITS[k])
+
+
+def compute_fit(plan: Plan, rows: list[dict], external: dict[str, tuple[float, float]] | None = None) -> dict:
     """The calibration: OLS of log ρ and of log deficit on (1, log m, log λ∞, variant) over ``rows``
     (one per path, with "ds", "m", "lambda_inf", "variant", "deficit", "rho"), a bootstrap over data
     sets, and from each fit the predicted thresholds of every panel data set and of ``external``
