@@ -69,3 +69,16 @@ def test_confirmations_are_planned_inside_the_ladder():
     assert [(c["ds"], c["width"]) for c in planned] == [(1, 512), (2, 2048)]  # 0: below the ladder, 3: beyond it
     below = calibration.confirmations_planned(plan, f, factor=1 / 8)
     assert [(c["ds"], c["width"]) for c in below] == [(1, 128), (2, 256)]
+
+
+def test_a_fit_is_computed_once_for_equal_arguments_and_handed_out_as_a_copy(monkeypatch):
+    calls = []
+    real = calibration.compute_fit
+    monkeypatch.setattr(calibration, "_FITS", {})
+    monkeypatch.setattr(calibration, "compute_fit", lambda *a: calls.append(a) or real(*a))
+    first = calibration.fit(PLAN, _rows())
+    first["point"]["kappa"] = -1.0  # a caller's edit must not reach the next caller
+    second = calibration.fit(PLAN, _rows())
+    assert len(calls) == 1 and second == real(PLAN, _rows())
+    calibration.fit(PLAN, _rows(seed=1))  # other rows: a new fit
+    assert len(calls) == 2
