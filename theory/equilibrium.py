@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import passes
 from ._validate import as_finite, check_unit_rows
 from .errors import ConvergenceError, ShapeError
 from .model import Network, phi_fn
@@ -85,17 +86,27 @@ def _max_iter(q: float, rtol: float) -> int:
 
 
 def _iterate(step, X0: np.ndarray, q: float, rtol: float, maxiter: int | None, what: str,
-             input_scale: np.ndarray):
+             input_scale: np.ndarray, compiled: tuple | None = None):
     """Run X_{k+1} = step(X_k) until the per-column a-posteriori bound ≤ rtol·max(‖x‖, ‖input‖).
 
     ``input_scale`` (per column: ‖φ(Wx)‖, ‖u‖, ...) keeps the test meaningful when the
     solution itself is 0 (e.g. every pre-activation negative), where a purely relative
     criterion could never be met.  If the input is 0 too (then z* = 0), the start's norm
     times ε sets the scale: the initial error must shrink by rtol·ε.
+
+    ``compiled`` = (kind, A, C, Dm, s) names ``step`` as one of theory.passes' maps; the loop then runs
+    compiled (theory.passes.picard, bit-identical) whenever that takes the arrays.
     """
     input_scale = np.maximum(input_scale, np.finfo(float).eps * _col_norms(X0))
     maxiter = _max_iter(q, rtol) if maxiter is None else maxiter
     factor = q / (1.0 - q)
+    if compiled is not None:
+        kind, A, C, Dm, s = compiled
+        if passes.picard_takes(A, X0, *(a for a in (C, Dm) if a is not None)):
+            X, k, bound, history, status = passes.picard(kind, A, C, Dm, X0, s, factor, rtol, maxiter, input_scale)
+            if status != passes.CONVERGED:
+                raise ConvergenceError(what, len(history), history, rtol)
+            return X, k, bound, tuple(history)
     Xk = X0
     history: list[float] = []
     for k in range(1, maxiter + 1):
@@ -144,7 +155,7 @@ def solve_equilibrium(
         return np.maximum(s * matmul(A, Z) + B, 0.0)
 
     Z, k, bound, history = _iterate(step, Z0, net.q, rtol, maxiter, "equilibrium (Picard)",
-                                    np.linalg.norm(B, axis=0))
+                                    np.linalg.norm(B, axis=0), compiled=(passes.FORWARD, A, B, None, s))
     P = s * matmul(A, Z) + B
     return Equilibrium(Z=Z, P=P, B=B, iterations=k, error_bound=bound, history=history)
 
@@ -193,7 +204,7 @@ def solve_adjoint(
         return U + s * rmatmul(A, Dm * Wa)
 
     Wa, k, bound, _ = _iterate(step, W0, net.q, rtol, maxiter, "adjoint v = D Qᵀ u",
-                               np.full(eq.n, np.linalg.norm(net.u)))
+                               np.full(eq.n, np.linalg.norm(net.u)), compiled=(passes.ADJOINT, A, U, Dm, s))
     return Adjoint(V=Dm * Wa, Wa=Wa, iterations=k, error_bound=bound)
 
 

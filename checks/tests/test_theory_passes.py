@@ -69,3 +69,56 @@ def test_theory_passes_propagate_non_finite(bad: float) -> None:
     for out in (passes.matmul(A, Z), passes.rmatmul(A, Z)):
         assert not np.isfinite(out[:, 2]).any()
         assert np.isfinite(np.delete(out, 2, axis=1)).all()
+
+
+# ------------------------------------------------------------ the compiled Picard loops (passes.picard)
+def _solves(net, X, Z0, maxiter, rtol):
+    """Equilibrium and adjoint of one problem, or the ConvergenceError raised: everything a caller sees."""
+    from theory.equilibrium import solve_adjoint, solve_equilibrium
+    from theory.errors import ConvergenceError
+
+    try:
+        eq = solve_equilibrium(net, X, Z0=Z0, maxiter=maxiter, rtol=rtol)
+        adj = solve_adjoint(net, eq, rtol=rtol, maxiter=maxiter)
+    except ConvergenceError as e:
+        return ("ConvergenceError", e.what, e.iterations, np.array(e.history))
+    return (eq.Z, eq.P, eq.iterations, eq.error_bound, np.array(eq.history), adj.V, adj.Wa, adj.iterations,
+            adj.error_bound)
+
+
+def _bits(x):
+    return x.view(np.uint64).tolist() if isinstance(x, np.ndarray) else x
+
+
+@given(m=st.integers(1, 120), n=st.integers(2, passes.MAX_COLUMNS), gamma0=st.floats(0.05, 0.99),
+       rule=st.sampled_from(["gamma0/2c", "gamma0/c"]), warm=st.booleans(), short=st.booleans(),
+       log_rtol=st.floats(-14, -4), seed=st.integers(0, 2**32 - 1))
+def test_compiled_picard_loops_are_bit_identical_to_the_numpy_loop(m, n, gamma0, rule, warm, short, log_rtol,
+                                                                   seed) -> None:
+    """Iterates, iteration counts, bounds, histories and ConvergenceErrors (a short budget draws them) of the
+    compiled loops equal the NumPy loop's bit for bit (theory.passes: the same operations in the same order)."""
+    import theory
+
+    rng = np.random.default_rng(seed)
+    net = theory.init_network(m, 3, gamma0=gamma0, gamma_rule=rule, rng=rng)
+    X = theory.normalize_rows(rng.standard_normal((n, 3)))
+    Z0 = np.abs(rng.standard_normal((m, n))) if warm else None
+    args = (net, X, Z0, 3 if short else None, 10.0**log_rtol)
+    calls = []
+    real = passes.picard
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(passes, "picard", lambda *a: calls.append(1) or real(*a))
+        compiled = _solves(*args)
+        assert calls, "the compiled loop did not run"
+        mp.setattr(passes, "picard_takes", lambda *a: False)
+        numpy_loop = _solves(*args)
+    assert [_bits(x) for x in compiled] == [_bits(x) for x in numpy_loop]
+
+
+def test_compiled_picard_loop_is_left_out_where_numpy_sums_differently() -> None:
+    """One column (NumPy's einsum then sums the column unrolled) and Fortran-ordered starts go to the NumPy loop."""
+    A = np.eye(8)
+    assert not passes.picard_takes(A, np.ones((8, 1)))
+    assert not passes.picard_takes(A, np.asfortranarray(np.ones((8, 3))))
+    assert not passes.picard_takes(A, np.ones((8, 3)), np.ones((8, 2)))
+    assert passes.picard_takes(A, np.ones((8, 3)), np.ones((8, 3)))
