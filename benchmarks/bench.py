@@ -45,7 +45,8 @@ def main() -> int:
         rows += basic_rows(rng)
     quick = "--quick" in sys.argv
     groups = {"accel": accel_rows, "gram": lambda: gram_rows(rng, quick), "flow": lambda: flow_rows(rng, quick),
-              "integrator": lambda: integrator_rows(quick), "sweep": sweep_rows, "passes": lambda: pass_rows(rng)}
+              "integrator": lambda: integrator_rows(quick), "sweep": sweep_rows, "passes": lambda: pass_rows(rng),
+              "picard": picard_rows}
     for name, fn in groups.items():
         if not only or name in only:
             rows += fn()
@@ -86,6 +87,35 @@ def pass_rows(rng, m: int = 4096, n: int = 6) -> list[dict]:
     row = {"name": f"one Picard pass over A (m = {m}, n = {n}) against reading A once", "m": m, "n": n,
            "bytes_of_A": A.nbytes, "seconds": times, "over_one_gemv": {k: v / ref for k, v in times.items()},
            "goal": "the pass near the cost of reading A once"}
+    print(row, flush=True)
+    return [row]
+
+
+def picard_rows(widths: tuple[int, ...] = (64, 256, 1024, 4096), n: int = 6) -> list[dict]:
+    """One equilibrium and one adjoint solve from a cold start (the pilot's n = 6, γ₀/c, rtol 1e-11) with the
+    solvers' compiled loops (theory.passes.picard) against the same solves with the NumPy loop, in one run;
+    the results are bit-identical (unit-tested), so only the time differs."""
+    from unittest import mock
+
+    from theory.equilibrium import solve_adjoint, solve_equilibrium
+
+    out = {}
+    for m in widths:
+        net = theory.init_network(m, 4, gamma0=0.5, gamma_rule="gamma0/c", rng=np.random.default_rng(m))
+        X = theory.normalize_rows(np.random.default_rng(1).standard_normal((n, 4)))
+
+        def solve(net=net, X=X):
+            eq = solve_equilibrium(net, X)
+            return eq.iterations + solve_adjoint(net, eq).iterations
+
+        iters = solve()  # compiles outside the timing
+        compiled = best_of(solve, 7)
+        with mock.patch.object(passes, "picard_takes", lambda *a: False):
+            numpy_loop = best_of(solve, 7)
+        out[m] = {"iterations": iters, "compiled_s": compiled, "numpy_loop_s": numpy_loop,
+                  "speedup": numpy_loop / compiled}
+    row = {"name": f"Picard loops compiled vs NumPy (n = {n}, one equilibrium + one adjoint solve)", "n": n,
+           "by_width": out, "goal": "small widths no longer bound by NumPy call overhead"}
     print(row, flush=True)
     return [row]
 
