@@ -94,17 +94,18 @@ def _iterate(step, X0: np.ndarray, q: float, rtol: float, maxiter: int | None, w
     criterion could never be met.  If the input is 0 too (then z* = 0), the start's norm
     times ε sets the scale: the initial error must shrink by rtol·ε.
 
-    ``compiled`` = (kind, A, C, Dm, s) names ``step`` as one of theory.passes' maps; the loop then runs
-    compiled (theory.passes.picard, bit-identical) whenever that takes the arrays.
+    ``compiled`` = (A, C, Dm, s) names ``step`` as one of theory.passes' maps (the forward map when Dm is
+    None, else the adjoint's); the loop then runs compiled (theory.passes.picard, bit-identical) whenever
+    that takes the arrays.
     """
     input_scale = np.maximum(input_scale, np.finfo(float).eps * _col_norms(X0))
     maxiter = _max_iter(q, rtol) if maxiter is None else maxiter
     factor = q / (1.0 - q)
     if compiled is not None:
-        kind, A, C, Dm, s = compiled
+        A, C, Dm, s = compiled
         if passes.picard_takes(A, X0, *(a for a in (C, Dm) if a is not None)):
-            X, k, bound, history, status = passes.picard(kind, A, C, Dm, X0, s, factor, rtol, maxiter, input_scale)
-            if status != passes.CONVERGED:
+            X, k, bound, history, converged = passes.picard(A, C, Dm, X0, s, factor, rtol, maxiter, input_scale)
+            if not converged:
                 raise ConvergenceError(what, len(history), history, rtol)
             return X, k, bound, tuple(history)
     Xk = X0
@@ -155,7 +156,7 @@ def solve_equilibrium(
         return np.maximum(s * matmul(A, Z) + B, 0.0)
 
     Z, k, bound, history = _iterate(step, Z0, net.q, rtol, maxiter, "equilibrium (Picard)",
-                                    np.linalg.norm(B, axis=0), compiled=(passes.FORWARD, A, B, None, s))
+                                    np.linalg.norm(B, axis=0), compiled=(A, B, None, s))
     P = s * matmul(A, Z) + B
     return Equilibrium(Z=Z, P=P, B=B, iterations=k, error_bound=bound, history=history)
 
@@ -204,7 +205,7 @@ def solve_adjoint(
         return U + s * rmatmul(A, Dm * Wa)
 
     Wa, k, bound, _ = _iterate(step, W0, net.q, rtol, maxiter, "adjoint v = D Qᵀ u",
-                               np.full(eq.n, np.linalg.norm(net.u)), compiled=(passes.ADJOINT, A, U, Dm, s))
+                               np.full(eq.n, np.linalg.norm(net.u)), compiled=(A, U, Dm, s))
     return Adjoint(V=Dm * Wa, Wa=Wa, iterations=k, error_bound=bound)
 
 

@@ -118,7 +118,6 @@ def rmatmul(A: np.ndarray, X: np.ndarray) -> np.ndarray:
 # NumPy's einsum("ij,ij->j") does for C-ordered arrays with ≥ 2 columns.  So the iterates, the stopping
 # step and the bounds are bit-identical to the NumPy loop (unit-tested), only faster.
 FORWARD, ADJOINT = 0, 1
-CONVERGED, NONFINITE, EXHAUSTED = 0, 1, 2
 
 
 @numba.njit(cache=True, nogil=True)
@@ -138,8 +137,8 @@ def _picard(kind: int, A: np.ndarray, C: np.ndarray, Dm: np.ndarray, X0: np.ndar
             rtol: float, maxiter: int, input_scale: np.ndarray):
     """X_{k+1} = max(s·A·X_k + C, 0) (FORWARD) or C + s·Aᵀ(Dm∘X_k) (ADJOINT) until every column's
     a-posteriori bound factor·‖X_{k+1} − X_k‖ ≤ rtol·max(‖X_{k+1}‖, input_scale): returns the last iterate,
-    the iterations, the bounds, the history of max relative bounds and a status (CONVERGED, NONFINITE,
-    EXHAUSTED)."""
+    the iterations, the bounds, the history of max relative bounds and whether the bound was met (False:
+    a non-finite iterate, or ``maxiter`` spent)."""
     m, n = X0.shape
     cur = X0
     bufs = (np.empty((m, n)), np.empty((m, n)))
@@ -193,11 +192,9 @@ def _picard(kind: int, A: np.ndarray, C: np.ndarray, Dm: np.ndarray, X0: np.ndar
                 done = False
         history[k - 1] = np.nan if nan else h
         cur = new
-        if not finite:
-            return cur, k, bound, history[:k], NONFINITE
-        if done:
-            return cur, k, bound, history[:k], CONVERGED
-    return cur, maxiter, bound, history[:maxiter], EXHAUSTED
+        if not finite or done:
+            return cur, k, bound, history[:k], finite and done
+    return cur, maxiter, bound, history[:maxiter], False
 
 
 def picard_takes(A: np.ndarray, X0: np.ndarray, *others: np.ndarray) -> bool:
@@ -207,10 +204,10 @@ def picard_takes(A: np.ndarray, X0: np.ndarray, *others: np.ndarray) -> bool:
             and all(o.shape == X0.shape and o.dtype == np.float64 for o in others))
 
 
-def picard(kind: int, A: np.ndarray, C: np.ndarray, Dm: np.ndarray | None, X0: np.ndarray, s: float, factor: float,
+def picard(A: np.ndarray, C: np.ndarray, Dm: np.ndarray | None, X0: np.ndarray, s: float, factor: float,
            rtol: float, maxiter: int, input_scale: np.ndarray):
-    """The compiled loop (see :func:`_picard`); ``Dm`` is None for the forward map."""
-    D = C if Dm is None else Dm
-    X, k, bound, history, status = _picard(kind, A, C, D, X0, float(s), float(factor), float(rtol), int(maxiter),
-                                           np.ascontiguousarray(input_scale, dtype=np.float64))
-    return X, int(k), bound, [float(h) for h in history], int(status)
+    """The compiled loop (see :func:`_picard`): the forward map when ``Dm`` is None, else the adjoint's."""
+    kind, D = (FORWARD, C) if Dm is None else (ADJOINT, Dm)
+    X, k, bound, history, converged = _picard(kind, A, C, D, X0, float(s), float(factor), float(rtol), int(maxiter),
+                                              np.ascontiguousarray(input_scale, dtype=np.float64))
+    return X, int(k), bound, [float(h) for h in history], bool(converged)
