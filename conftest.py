@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 
+from checks.engine.memory import keep_freed_memory
 from checks.engine.threads import one_blas_thread
 
 # One BLAS thread per process, set before NumPy loads its BLAS (checks.engine.threads); a value the
 # user set is kept.
 one_blas_thread(override=False)
+# Freed m×m blocks stay in the process (checks.engine.memory): no page faults per step.
+keep_freed_memory()
 
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402

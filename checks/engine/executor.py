@@ -1,7 +1,8 @@
 """Independent tasks (trajectories) on a ``concurrent.futures`` executor.
 
 * Default: a :class:`~concurrent.futures.ProcessPoolExecutor` with one worker process per core
-  (``IMPLICIT_WORKERS`` overrides), started with ``spawn`` and one BLAS thread per process.
+  (``IMPLICIT_WORKERS`` overrides), started with ``spawn``, one BLAS thread per process, and
+  glibc's malloc keeping what it frees (:mod:`checks.engine.memory`).
 * ``IMPLICIT_DASK_SCHEDULER=tcp://host:8786`` (or ``pytest --dask-scheduler=...``): the tasks go to
   that Dask distributed cluster through ``Client.get_executor()``, a standard executor.
 
@@ -30,6 +31,7 @@ from typing import Any
 
 import theory
 
+from .memory import keep_freed_memory
 from .threads import one_blas_thread
 
 ENV_SCHEDULER = "IMPLICIT_DASK_SCHEDULER"
@@ -79,8 +81,10 @@ def describe() -> str:
 
 
 def _init_worker() -> None:
-    """Local worker processes: one BLAS thread (also set in the environment before spawn)."""
+    """Local worker processes: one BLAS thread (also set in the environment before spawn), and
+    freed memory kept in the process (checks.engine.memory: a worker touches its peak once)."""
     one_blas_thread()
+    keep_freed_memory()
 
 
 @contextmanager
