@@ -15,9 +15,8 @@ def as_finite(name: str, a: object, ndim: int | None = None) -> np.ndarray:
     arr = np.asarray(a, dtype=float)
     if ndim is not None and arr.ndim != ndim:
         raise ShapeError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        raise NonFiniteError(name, int(bad.sum()), arr.size)
+    if not np.isfinite(arr).all():
+        raise NonFiniteError(name, int((~np.isfinite(arr)).sum()), arr.size)
     return arr
 
 

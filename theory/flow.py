@@ -39,6 +39,7 @@ from typing import ClassVar
 import numpy as np
 import scipy.integrate
 
+from . import passes
 from ._validate import check_labels
 from .equilibrium import SOLVE_RTOL, Adjoint, Equilibrium, output, solve_adjoint, solve_equilibrium
 from .errors import InputError, IntegrationError, NonContractiveError
@@ -266,18 +267,21 @@ class Path:
         self.scale = net0.gamma / np.sqrt(self.m)
         self.warm: dict[str, np.ndarray] = {}  # warm starts: the most recent solve's Z, Zx, Wₐ
 
-    def network_at(self, dA: np.ndarray, t: float) -> tuple[Network, float, float]:
+    def network_at(self, dA: np.ndarray, t: float, A: np.ndarray | None = None) -> tuple[Network, float, float]:
+        """The network at A(0) + ΔA; ``A`` passes that sum when the caller has formed it (gradient descent)."""
         dA_fro = float(np.linalg.norm(dA))
+        A = self.A0 + dA if A is None else A
         q_ub = self.q_start + self.scale * dA_fro
         if q_ub >= Q_MEASURE:
-            q_ub = self.scale * spectral_norm(self.A0 + dA)
+            q_ub = self.scale * spectral_norm(A)
             if q_ub >= 1.0:
                 raise NonContractiveError(q_ub, 1.0, context=f"gradient flow at t = {t:.6g}")
-        return self.net0.with_A(self.A0 + dA, q=q_ub), q_ub, dA_fro
+        return self.net0.with_A(A, q=q_ub), q_ub, dA_fro
 
-    def solve(self, dA: np.ndarray, t: float, extra: bool = True) -> Point:
-        """Equilibria and adjoints at A(0) + ΔA (with the extra inputs' equilibria if ``extra``)."""
-        net, q_ub, dA_fro = self.network_at(dA, t)
+    def solve(self, dA: np.ndarray, t: float, extra: bool = True, A: np.ndarray | None = None) -> Point:
+        """Equilibria and adjoints at A(0) + ΔA (with the extra inputs' equilibria if ``extra``); ``A``: that
+        sum, if formed already."""
+        net, q_ub, dA_fro = self.network_at(dA, t, A)
         joint = extra and self.X_extra is not None
         Z0 = self.warm.get("Z")
         if joint and Z0 is not None:
@@ -291,10 +295,16 @@ class Path:
         self.warm["Z"], self.warm["Wa"] = eq.Z, adj.Wa
         return Point(net, eq, adj, q_ub, dA_fro, eqx)
 
+    def outer(self, p: Point) -> np.ndarray:
+        """V diag(f − y) Zᵀ at a solved point: the force without its factor −γ/m."""
+        r = output(p.net, p.eq.Z) - self.y
+        return (p.adj.V * r) @ p.eq.Z.T
+
     def force(self, p: Point) -> np.ndarray:
         """−∇_A L = −(γ/m)·V diag(f − y) Zᵀ at a solved point."""
-        r = output(p.net, p.eq.Z) - self.y
-        return -(p.net.gamma / self.m) * ((p.adj.V * r) @ p.eq.Z.T)
+        F = self.outer(p)
+        F *= -(p.net.gamma / self.m)  # in place: the same products as −(γ/m)·(…), one m×m array fewer
+        return F
 
     def start(self, T: float | None, horizon: float, checkpoints: int, method: str) -> None:
         """Solve and record t = 0; fix λ₀, T (default horizon/λ₀) and the checkpoint times."""
@@ -556,7 +566,7 @@ def _gd(path: Path, eta: float | None, c: float) -> None:
     res.eta = float(eta)
     T = bounds[-1]
     a = np.zeros((path.m, path.m))
-    F = path.force(path.p0)
+    p = path.p0
     r = res.f[0] - path.y
     k = 0
     next_ck = 1
@@ -564,13 +574,13 @@ def _gd(path: Path, eta: float | None, c: float) -> None:
         if res.steps >= path.max_steps:
             raise IntegrationError(f"more than {path.max_steps} gradient-descent steps before T = {T:.6g}")
         res.model_loss.append(0.5 * float(np.sum(((np.eye(len(r)) - eta * H) @ r) ** 2)))
-        a = a + eta * F
+        # a ← a + η·F(A_k) with F = −(γ/m)·V diag(r) Zᵀ, and A_{k+1} = A(0) + a, in one sweep (passes.descend)
+        A = passes.descend(path.outer(p), -(p.net.gamma / path.m), eta, a, path.A0)
         k += 1
-        p = path.solve(a, k * eta)
+        p = path.solve(a, k * eta, A=A)
         res.steps += 1  # counted once its state is solved and recorded
         res.nfev += 1
         H = path.record(k * eta, p)
-        F = path.force(p)
         r = res.f[-1] - path.y
         while next_ck < len(bounds) and k * eta >= bounds[next_ck] * (1 - 1e-14):
             res.checkpoint_loss.append(res.loss[-1])

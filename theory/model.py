@@ -16,6 +16,7 @@ Notation (used throughout :mod:`theory`):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -177,19 +178,22 @@ def init_network(
     gamma_rule: str = "gamma0/2c",
     phi: str = "relu",
     rng: np.random.Generator,
+    norm_of: Callable[[np.ndarray], float] | None = None,
 ) -> Network:
     """Draw (A(0), W, u) as in eq. (4) / Section 5 and set γ by ``gamma_rule``.
 
     W follows the sub-Gaussian scheme of A for 'gaussian'/'rademacher' and is Gaussian
     otherwise (Section 5 takes Gaussian W); u is Rademacher.  Draw order is fixed
-    (A, W, u) so a seed always gives the same network.
+    (A, W, u) so a seed always gives the same network.  ``norm_of`` measures ‖A(0)‖₂
+    (default :func:`spectral_norm`); a caller may pass a memo of it that returns the
+    same number (checks.model.norms).
     """
     if d < 1:
         raise InputError(f"input dimension d must be ≥ 1, got {d}")
     A = init_A(m, scheme, rng)
     W = _draw(scheme if scheme in ("gaussian", "rademacher") else "gaussian", rng, (m, d))
     u = rng.choice(np.array([-1.0, 1.0]), size=m)
-    norm = spectral_norm(A)  # measured once: it sets γ and certifies q = γ‖A‖₂/√m
+    norm = float((spectral_norm if norm_of is None else norm_of)(A))  # once: it sets γ and certifies q = γ‖A‖₂/√m
     gamma = gamma_from_rule(A, gamma0, gamma_rule, norm=norm)
     declared = None if gamma_rule == "fixed" else gamma0
     return Network(A=A, W=W, u=u, gamma=gamma, phi=phi, gamma0=declared, q=gamma * norm / np.sqrt(m))

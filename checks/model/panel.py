@@ -30,6 +30,7 @@ import theory
 from theory.limit_gaussian import limit_H
 
 from ..engine.tasks import Task
+from . import norms
 
 #: The well-spread base configuration (rows; unit vectors to 1e-6, renormalised on use).
 BASE = np.array([
@@ -101,7 +102,7 @@ def small_theta_data(index: int) -> tuple[np.ndarray, np.ndarray]:
 
 def network(rule: str, m: int, index: int, init: int) -> theory.Network:
     return theory.init_network(m, BASE.shape[1], gamma0=0.5, gamma_rule=rule,
-                               rng=np.random.default_rng([PANEL_STREAM, index, m, init]))
+                               rng=np.random.default_rng([PANEL_STREAM, index, m, init]), norm_of=norms.spectral_norm)
 
 
 def gamma_inf(rule: str, gamma0: float = 0.5) -> float:

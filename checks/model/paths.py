@@ -48,7 +48,7 @@ from theory.flow import gradient_flow, integrator
 
 from ..engine import profiles, registry, tasks
 from ..engine.tasks import Task, file_code
-from . import observers, panel
+from . import norms, observers, panel
 
 #: The pilot setting: n samples in d dimensions, γ₀.
 N, D, GAMMA0 = 6, 4, 0.5
@@ -94,7 +94,7 @@ def pilot_data(seed: int) -> tuple[np.ndarray, np.ndarray]:
 def pilot_network(rule: str, m: int, seed: int, init: int = 0) -> theory.Network:
     """The network of (seed, m), or of (seed, m, init) for a further initialisation of the same data."""
     rng = np.random.default_rng([seed, m] if init == 0 else [seed, m, init])
-    return theory.init_network(m, D, gamma0=GAMMA0, gamma_rule=rule, rng=rng)
+    return theory.init_network(m, D, gamma0=GAMMA0, gamma_rule=rule, rng=rng, norm_of=norms.spectral_norm)
 
 
 def problem(rule: str, m: int, seed: int, init: int = 0) -> tuple[theory.Network, np.ndarray, np.ndarray]:

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from theory import passes
+from theory.errors import ShapeError
 
 EPS = np.finfo(float).eps
 
@@ -122,3 +123,26 @@ def test_compiled_picard_loop_is_left_out_where_numpy_sums_differently() -> None
     assert not passes.picard_takes(A, np.asfortranarray(np.ones((8, 3))))
     assert not passes.picard_takes(A, np.ones((8, 3)), np.ones((8, 2)))
     assert passes.picard_takes(A, np.ones((8, 3)), np.ones((8, 3)))
+
+
+@given(m=st.integers(1, 60), seed=st.integers(0, 2**32 - 1), order=st.sampled_from("CF"))
+def test_theory_descend_is_the_numpy_update_bit_for_bit(m: int, seed: int, order: str) -> None:
+    """passes.descend against the four NumPy statements it replaces (the gradient-descent step): equal bits."""
+    rng = np.random.default_rng(seed)
+    G, a, A0 = (np.asarray(rng.standard_normal((m, m)) * 10.0 ** rng.integers(-8, 3, (m, m)), order=order)
+                for _ in range(3))
+    c, eta = -float(rng.uniform(1e-4, 1.0)), float(rng.uniform(1e-3, 1e3))
+    F = G * c
+    F *= eta
+    expected_a = a + F
+    expected_A = A0 + expected_a
+    got_A = passes.descend(G, c, eta, a, A0)
+    assert np.array_equal(a, expected_a) and np.array_equal(got_A, expected_A)
+
+
+def test_theory_descend_rejects_mismatched_arrays() -> None:
+    a = np.zeros((4, 4))
+    with pytest.raises(ShapeError, match="G must be float64 of shape"):
+        passes.descend(np.zeros((4, 3)), -1.0, 1.0, a, np.zeros((4, 4)))
+    with pytest.raises(ShapeError, match="A0 must be float64"):
+        passes.descend(np.zeros((4, 4)), -1.0, 1.0, a, np.zeros((4, 4), dtype=np.float32))
