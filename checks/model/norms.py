@@ -10,7 +10,7 @@ measurement returns for that matrix: the same float (JSON keeps a float's shorte
 repr), whichever process measured it first.  Two workers that reach the same matrix together both
 measure it and write the same file (atomically).  IMPLICIT_NO_FLOW_CACHE=1 measures every time.
 
-Below theory.model.DENSE_NORM_MAX_M the norm is a dense SVD of a few ms: measured directly.
+Below MEMO_MIN_M the norm is a dense SVD of ≤ 0.05 s, too cheap to be worth a file: measured directly.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ import os
 import numpy as np
 
 import theory
-from theory.model import DENSE_NORM_MAX_M
 
 from ..engine import tasks
 
 NAMESPACE = "norms"
+#: From this width on: m = 1024 is a dense SVD of ≈ 0.28 s (theory.model.DENSE_NORM_MAX_M), 512 of 0.05 s.
+MEMO_MIN_M = 1024
 
 
 def _key(A: np.ndarray) -> str:
@@ -38,7 +39,7 @@ def _key(A: np.ndarray) -> str:
 
 def spectral_norm(A: np.ndarray) -> float:
     """theory.spectral_norm(A), measured once per matrix (module docstring)."""
-    if min(A.shape) <= DENSE_NORM_MAX_M or tasks.cache_disabled():
+    if min(A.shape) < MEMO_MIN_M or tasks.cache_disabled():
         return theory.spectral_norm(A)
     f = tasks.CACHE / NAMESPACE / f"norm-{A.shape[0]}-{_key(A)}.json"
     try:

@@ -10,7 +10,7 @@ import theory
 from checks.engine import tasks as _tasks
 from checks.model import norms
 
-M = theory.model.DENSE_NORM_MAX_M + 76  # the ARPACK regime, the only one the memo serves
+M = theory.model.DENSE_NORM_MAX_M + 76  # the ARPACK regime (the memo serves m ≥ norms.MEMO_MIN_M)
 
 
 @pytest.fixture
@@ -54,7 +54,14 @@ def test_memo_tells_matrices_apart(tmp_cache, monkeypatch):
     assert len(list(tmp_cache.glob("norm-*.json"))) == 2
 
 
-def test_memo_off_with_the_cache_and_below_the_arpack_regime(tmp_cache, monkeypatch):
+def test_memo_serves_the_dense_regime_from_memo_min_m(tmp_cache, monkeypatch):
+    calls = _counting(monkeypatch)
+    A = np.random.default_rng(5).standard_normal((norms.MEMO_MIN_M, norms.MEMO_MIN_M))
+    assert norms.spectral_norm(A) == norms.spectral_norm(A) == theory.spectral_norm(A)
+    assert calls[0] == 1
+
+
+def test_memo_off_with_the_cache_and_below_memo_min_m(tmp_cache, monkeypatch):
     calls = _counting(monkeypatch)
     small = np.random.default_rng(2).standard_normal((64, 64))
     norms.spectral_norm(small)
