@@ -37,7 +37,7 @@ def report(session: nox.Session) -> None:
     """Run the suite and write reports/index.html + verification.json.
     Example: nox -s report            (thorough profile)
              nox -s report -- quick   (ci profile, a fast look)
-             nox -s report -- decide  (thorough + descent's panel rungs that decide GD2: 43 min 36 s from an empty cache here)"""
+             nox -s report -- decide  (thorough + descent's panel rungs that decide GD2: 33 min 47 s from an empty cache here)"""
     session.install("-e", ".[test,report]")
     profile = "ci" if "quick" in session.posargs else "decide" if "decide" in session.posargs else "thorough"
     # The report records failures as verdicts; a failing test is still shown, so do not stop here.

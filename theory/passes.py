@@ -233,7 +233,7 @@ def descend(G: np.ndarray, c: float, eta: float, a: np.ndarray, A0: np.ndarray) 
 
     Entry by entry the IEEE operations, in their order, of ``F = c*G; F *= η; a += F; A = A0 + a`` (no
     fastmath, so no FMA contraction): bit-identical to those four NumPy statements, which read or write an
-    m×m array eleven times where this reads three and writes two (m = 4096: 134 MB each)."""
+    m×m array ten times (six reads, four writes) where this reads three and writes two (m = 4096: 134 MB each)."""
     for name, x in (("G", G), ("a", a), ("A0", A0)):
         if x.shape != a.shape or x.dtype != np.float64:
             raise ShapeError(f"descend: {name} must be float64 of shape {a.shape}, got {x.dtype} {x.shape}")
