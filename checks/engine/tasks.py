@@ -230,13 +230,18 @@ def _payload(result: dict, seconds: float) -> dict:
     return {"task_result": result, "task_seconds": round(seconds, 3)}
 
 
-def store(task: Task, payload: dict) -> None:
-    """Write a payload ({"task_result", "task_seconds"}: what :func:`run_task` returns) atomically."""
-    p = path(task)
+def write_json_atomic(p: Path, obj: Any) -> None:
+    """Write ``obj`` as JSON to ``p`` atomically (a per-process temporary renamed over it): a reader in
+    another process sees the old file or the whole new one, never a part."""
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(payload))
+    tmp.write_text(json.dumps(obj))
     os.replace(tmp, p)
+
+
+def store(task: Task, payload: dict) -> None:
+    """Write a payload ({"task_result", "task_seconds"}: what :func:`run_task` returns) atomically."""
+    write_json_atomic(path(task), payload)
 
 
 def cached(task: Task) -> bool:

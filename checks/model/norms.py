@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 
 import numpy as np
 
@@ -47,8 +46,5 @@ def spectral_norm(A: np.ndarray) -> float:
     except FileNotFoundError:
         pass
     value = theory.spectral_norm(A)
-    f.parent.mkdir(parents=True, exist_ok=True)
-    tmp = f.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"norm": value, "shape": list(A.shape)}))
-    os.replace(tmp, f)
+    tasks.write_json_atomic(f, {"norm": value, "shape": list(A.shape)})
     return value
