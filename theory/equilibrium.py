@@ -96,7 +96,8 @@ def _iterate(step, X0: np.ndarray, q: float, rtol: float, maxiter: int | None, w
 
     ``compiled`` = (A, C, Dm, s) names ``step`` as one of theory.passes' maps (the forward map when Dm is
     None, else the adjoint's); the loop then runs compiled (theory.passes.picard, bit-identical) whenever
-    that takes the arrays.
+    that takes the arrays; from passes.MIXED_MIN_M on it first iterates in float32 (theory.passes: the
+    certificate is the float64 loop's, only the iteration it starts from differs).
     """
     input_scale = np.maximum(input_scale, np.finfo(float).eps * _col_norms(X0))
     maxiter = _max_iter(q, rtol) if maxiter is None else maxiter

@@ -574,8 +574,10 @@ def _gd(path: Path, eta: float | None, c: float) -> None:
         if res.steps >= path.max_steps:
             raise IntegrationError(f"more than {path.max_steps} gradient-descent steps before T = {T:.6g}")
         res.model_loss.append(0.5 * float(np.sum(((np.eye(len(r)) - eta * H) @ r) ** 2)))
-        # a ← a + η·F(A_k) with F = −(γ/m)·V diag(r) Zᵀ, and A_{k+1} = A(0) + a, in one sweep (passes.descend)
-        A = passes.descend(path.outer(p), -(p.net.gamma / path.m), eta, a, path.A0)
+        # a ← a + η·F(A_k) with F = −(γ/m)·V diag(r) Zᵀ, and A_{k+1} = A(0) + a, in one sweep without forming
+        # the m×m gradient (passes.descend_outer)
+        A = passes.descend_outer(p.adj.V * (output(p.net, p.eq.Z) - path.y), p.eq.Z, -(p.net.gamma / path.m), eta,
+                                 a, path.A0)
         k += 1
         p = path.solve(a, k * eta, A=A)
         res.steps += 1  # counted once its state is solved and recorded

@@ -15,12 +15,19 @@ Stability of Numerical Algorithms*, 2nd ed., §3.1, eq. 3.5), the bound dgemm ob
 tolerance built on (m + 2)ε (checks/model/tol.py) holds unchanged.  The order is fixed by the code
 and the CPU, so a run is deterministic; the last bits differ from dgemm's.
 
+Float32 start.  A pass of n = 6 columns is bound by FMA throughput, not by reading A, so from
+:data:`MIXED_MIN_M` rows on a solve first iterates in float32 (twice the lanes a vector) until its steps
+reach ≈ 1e-5 relative, then the float64 loop finishes; that loop's a-posteriori bound certifies the result
+whatever its start (see :func:`_single_phase`).
+
 Inputs the kernels do not take (not 2-D float64, A not C-contiguous or not square with Z, more than
 :data:`MAX_COLUMNS` columns) go to NumPy's ``@``, so every call is correct, and a path, whose shapes do
 not change, always takes the same branch.
 """
 
 from __future__ import annotations
+
+import weakref
 
 import numba
 import numpy as np
@@ -118,7 +125,8 @@ def rmatmul(A: np.ndarray, X: np.ndarray) -> np.ndarray:
 # performs, in its order and with its rounding (no fastmath outside the passes): s·(A·Z) + B then the
 # NaN-propagating max(·, 0); U + s·(Aᵀ(D∘W)); column norms √(Σ_i x_i²) summed over rows in order, as
 # NumPy's einsum("ij,ij->j") does for C-ordered arrays with ≥ 2 columns.  So the iterates, the stopping
-# step and the bounds are bit-identical to the NumPy loop (unit-tested), only faster.
+# step and the bounds are bit-identical to the NumPy loop (unit-tested), only faster.  From MIXED_MIN_M on,
+# a float32 phase first moves the start (below); the float64 loop that follows is this one.
 FORWARD, ADJOINT = 0, 1
 
 
@@ -199,6 +207,147 @@ def _picard(kind: int, A: np.ndarray, C: np.ndarray, Dm: np.ndarray, X0: np.ndar
     return cur, maxiter, bound, history[:maxiter], False
 
 
+# ------------------------------------------------------------------ a float32 start for wide solves
+# A pass makes n FMAs per entry of A and is bound by FMA throughput, not by reading A (m = 4096, n = 6: 7.3 ms
+# forward and 8.1 ms adjoint, against 3.1 ms to stream A once); in float32 a vector holds twice the lanes and
+# the same passes take 3.8 and 4.1 ms.  From MIXED_MIN_M on, a solve therefore first iterates the float32 map
+# from the given start until a step moves the iterate by ≤ SINGLE_SWITCH of its size (float32 iterates settle
+# at ≈ 1e-7 to 1e-6 relative: the rounding of m-term float32 sums), then hands that iterate to the float64 loop
+# above.  Every guarantee is the float64 loop's: its a-posteriori bound factor·‖x_k − x_{k−1}‖ holds for
+# x_k = T(x_{k−1}) from any x_{k−1}, so where the float64 phase starts changes its iteration count, never its
+# certificate.  A non-finite float32 iterate (overflow) discards the float32 phase (the float64 loop starts
+# from the caller's start and reports non-finite input as before).
+#: Width from which solves start in float32 (below it A fits in cache and a pass costs little either way).
+MIXED_MIN_M = 1024
+#: Relative step size at which the float32 phase hands over: ≥ 10× above where float32 iterates settle.
+SINGLE_SWITCH = 1e-5
+#: At most this many float32 iterations (a start already at the switch level stops after one).
+SINGLE_MAX_ITER = 40
+
+
+@numba.njit(fastmath=_FASTMATH, cache=True, nogil=True)
+def _forward32(A: np.ndarray, ZT: np.ndarray, out: np.ndarray) -> None:
+    """:func:`_forward` in float32 (float32 running sums: 16 lanes a vector)."""
+    m, k = A.shape
+    n = ZT.shape[0]
+    zero = np.float32(0.0)
+    i = 0
+    while i + 3 < m:
+        for c in range(n):
+            s0 = zero
+            s1 = zero
+            s2 = zero
+            s3 = zero
+            for j in range(k):
+                z = ZT[c, j]
+                s0 += A[i, j] * z
+                s1 += A[i + 1, j] * z
+                s2 += A[i + 2, j] * z
+                s3 += A[i + 3, j] * z
+            out[i, c] = s0
+            out[i + 1, c] = s1
+            out[i + 2, c] = s2
+            out[i + 3, c] = s3
+        i += 4
+    while i < m:
+        for c in range(n):
+            s = zero
+            for j in range(k):
+                s += A[i, j] * ZT[c, j]
+            out[i, c] = s
+        i += 1
+
+
+@numba.njit(fastmath=_FASTMATH, cache=True, nogil=True)
+def _single_phase(kind: int, A32: np.ndarray, C: np.ndarray, Dm: np.ndarray, X0: np.ndarray, s: float,
+                  switch: float, max_iter: int, input_scale: np.ndarray):
+    """Iterate the float32 map from X0 until a step's largest relative size (over columns, against
+    max(‖x‖, input_scale)) is ≤ ``switch``, stops shrinking (≥ ½ of the previous step: the float32 floor), or
+    ``max_iter`` is spent: returns the last iterate (float64), the iterations, the step sizes and whether every
+    iterate stayed finite."""
+    m, n = X0.shape
+    f32 = np.float32
+    s32 = f32(s)
+    C32 = np.empty((m, n), dtype=f32)
+    D32 = np.empty((m, n), dtype=f32)
+    cur = np.empty((m, n), dtype=f32)
+    for i in range(m):
+        for c in range(n):
+            C32[i, c] = f32(C[i, c])
+            D32[i, c] = f32(Dm[i, c])
+            cur[i, c] = f32(X0[i, c])
+    new = np.empty((m, n), dtype=f32)
+    T = np.empty((n, m), dtype=f32)
+    W = np.empty((m, n), dtype=f32)
+    dn = np.empty(n)
+    xn = np.empty(n)
+    sizes = np.empty(max_iter)
+    prev = np.inf
+    k = 0
+    finite = True
+    while k < max_iter:
+        k += 1
+        if kind == FORWARD:
+            for i in range(m):
+                for c in range(n):
+                    T[c, i] = cur[i, c]
+            _forward32(A32, T, W)
+            for i in range(m):
+                for c in range(n):
+                    p = s32 * W[i, c] + C32[i, c]
+                    new[i, c] = p if (p >= 0.0 or p != p) else f32(0.0)
+        else:
+            for i in range(m):
+                for c in range(n):
+                    W[i, c] = D32[i, c] * cur[i, c]
+            _adjoint(A32, W, T)
+            for i in range(m):
+                for c in range(n):
+                    new[i, c] = C32[i, c] + s32 * T[c, i]
+        for c in range(n):
+            dn[c] = 0.0
+            xn[c] = 0.0
+        for i in range(m):
+            for c in range(n):
+                d = np.float64(new[i, c]) - np.float64(cur[i, c])
+                x = np.float64(new[i, c])
+                dn[c] += d * d
+                xn[c] += x * x
+        size = 0.0
+        for c in range(n):
+            den = max(np.sqrt(xn[c]), input_scale[c])
+            r = np.sqrt(dn[c]) / (den if den > 0 else 1.0)
+            if not np.isfinite(r):
+                finite = False
+            elif r > size:
+                size = r
+        sizes[k - 1] = size
+        cur, new = new, cur
+        if not finite or size <= switch or size >= 0.5 * prev:
+            break
+        prev = size
+    out = np.empty((m, n))
+    for i in range(m):
+        for c in range(n):
+            out[i, c] = np.float64(cur[i, c])
+    return out, k, sizes[:k], finite
+
+
+_single_copy: list = [None, None]  # [weakref to the float64 A, its float32 copy]: a solve's two passes share it
+
+
+def single(A: np.ndarray) -> np.ndarray:
+    """A in float32, converted once per matrix object (the equilibrium and the adjoint solve on one network
+    convert once).  A stale copy (A changed in place) could only slow the float64 phase, never change its
+    certificate."""
+    ref, copy = _single_copy
+    if ref is not None and ref() is A and copy.shape == A.shape:
+        return copy
+    copy = A.astype(np.float32)
+    _single_copy[0], _single_copy[1] = weakref.ref(A), copy
+    return copy
+
+
 def picard_takes(A: np.ndarray, X0: np.ndarray, *others: np.ndarray) -> bool:
     """Whether :func:`picard` runs this solve (what the passes take, C-ordered iterates with ≥ 2 columns, where
     NumPy's column norms sum rows in order); otherwise the solver's NumPy loop does, with the same result."""
@@ -208,11 +357,22 @@ def picard_takes(A: np.ndarray, X0: np.ndarray, *others: np.ndarray) -> bool:
 
 def picard(A: np.ndarray, C: np.ndarray, Dm: np.ndarray | None, X0: np.ndarray, s: float, factor: float,
            rtol: float, maxiter: int, input_scale: np.ndarray):
-    """The compiled loop (see :func:`_picard`): the forward map when ``Dm`` is None, else the adjoint's."""
+    """The compiled loop (see :func:`_picard`): the forward map when ``Dm`` is None, else the adjoint's.  From
+    :data:`MIXED_MIN_M` rows on, :func:`_single_phase` first moves the start in float32; the iterations and the
+    history count both phases (the float32 entries are factor × step size, not certificates)."""
     kind, D = (FORWARD, C) if Dm is None else (ADJOINT, Dm)
-    X, k, bound, history, converged = _picard(kind, A, C, D, X0, float(s), float(factor), float(rtol), int(maxiter),
-                                              np.ascontiguousarray(input_scale, dtype=np.float64))
-    return X, int(k), bound, [float(h) for h in history], bool(converged)
+    input_scale = np.ascontiguousarray(input_scale, dtype=np.float64)
+    k32, head = 0, []
+    if A.shape[0] >= MIXED_MIN_M and maxiter >= 2:
+        X32, k32, sizes, finite = _single_phase(kind, single(A), C, D, X0, float(s), SINGLE_SWITCH,
+                                                min(SINGLE_MAX_ITER, maxiter // 2), input_scale)
+        if finite:
+            X0, head = X32, [float(factor * h) for h in sizes]
+        else:
+            k32 = 0
+    X, k, bound, history, converged = _picard(kind, A, C, D, X0, float(s), float(factor), float(rtol),
+                                              int(maxiter - k32), input_scale)
+    return X, int(k32 + k), bound, head + [float(h) for h in history], bool(converged)
 
 
 # ------------------------------------------------------------------ the gradient-descent update
@@ -228,15 +388,91 @@ def _descend(G: np.ndarray, c: float, eta: float, a: np.ndarray, A0: np.ndarray,
             A[i, j] = A0[i, j] + x
 
 
+@numba.njit(cache=True, nogil=True)
+def _descend_single(G: np.ndarray, c: float, eta: float, a: np.ndarray, A0: np.ndarray, A: np.ndarray,
+                    A32: np.ndarray) -> None:
+    m, k = a.shape
+    for i in range(m):
+        for j in range(k):
+            f = G[i, j] * c
+            f = f * eta
+            x = a[i, j] + f
+            a[i, j] = x
+            y = A0[i, j] + x
+            A[i, j] = y
+            A32[i, j] = np.float32(y)
+
+
 def descend(G: np.ndarray, c: float, eta: float, a: np.ndarray, A0: np.ndarray) -> np.ndarray:
     """One gradient-descent update in one sweep: a ← a + η·(c·G) in place, and A = A0 + a returned.
 
     Entry by entry the IEEE operations, in their order, of ``F = c*G; F *= η; a += F; A = A0 + a`` (no
     fastmath, so no FMA contraction): bit-identical to those four NumPy statements, which read or write an
-    m×m array ten times (six reads, four writes) where this reads three and writes two (m = 4096: 134 MB each)."""
+    m×m array ten times (six reads, four writes) where this reads three and writes two (m = 4096: 134 MB each).
+    From :data:`MIXED_MIN_M` on, the same sweep writes A's float32 copy for the solves' float32 phase
+    (:func:`single`), which would otherwise read A again to convert it."""
     for name, x in (("G", G), ("a", a), ("A0", A0)):
         if x.shape != a.shape or x.dtype != np.float64:
             raise ShapeError(f"descend: {name} must be float64 of shape {a.shape}, got {x.dtype} {x.shape}")
     A = np.empty_like(a)
-    _descend(G, float(c), float(eta), a, A0, A)
+    if a.ndim == 2 and a.shape[0] >= MIXED_MIN_M:
+        A32 = np.empty(a.shape, dtype=np.float32)
+        _descend_single(G, float(c), float(eta), a, A0, A, A32)
+        _single_copy[0], _single_copy[1] = weakref.ref(A), A32
+    else:
+        _descend(G, float(c), float(eta), a, A0, A)
+    return A
+
+
+@numba.njit(fastmath=_FASTMATH, cache=True, nogil=True)
+def _descend_outer(L: np.ndarray, RT: np.ndarray, c: float, eta: float, a: np.ndarray, A0: np.ndarray,
+                   A: np.ndarray, A32: np.ndarray, single: bool) -> None:
+    m, k = a.shape
+    n = L.shape[1]
+    ce = c * eta
+    g = np.empty(k)
+    for i in range(m):
+        for j in range(k):
+            g[j] = 0.0
+        t = 0
+        while t + 2 < n:
+            w0 = L[i, t] * ce
+            w1 = L[i, t + 1] * ce
+            w2 = L[i, t + 2] * ce
+            for j in range(k):
+                g[j] += (w0 * RT[t, j] + w1 * RT[t + 1, j]) + w2 * RT[t + 2, j]
+            t += 3
+        while t < n:
+            w0 = L[i, t] * ce
+            for j in range(k):
+                g[j] += w0 * RT[t, j]
+            t += 1
+        for j in range(k):
+            x = a[i, j] + g[j]
+            a[i, j] = x
+            y = A0[i, j] + x
+            A[i, j] = y
+            if single:
+                A32[i, j] = np.float32(y)
+
+
+def descend_outer(L: np.ndarray, R: np.ndarray, c: float, eta: float, a: np.ndarray, A0: np.ndarray) -> np.ndarray:
+    """:func:`descend` with G = L·Rᵀ (m×n by n×m, the rank-n gradient) never formed: a ← a + (c·η)·L·Rᵀ in
+    place and A = A0 + a returned, in one sweep that reads A0 and a and writes a and A (and, from
+    :data:`MIXED_MIN_M` on, A's float32 copy).  Each entry of (cη)·L·Rᵀ is an n-term sum of products in an order
+    of the compiler's choosing (reassociation and FMA contraction), within the n-term bound γ_n·Σ|w_t||R_jt| of
+    any order; the last bits differ from ``descend(L @ R.T, c, η, …)``, which forms G (m×m) first."""
+    m = a.shape[0]
+    if a.shape != A0.shape or a.ndim != 2 or a.dtype != np.float64 or A0.dtype != np.float64:
+        raise ShapeError(f"descend_outer: a and A0 must be float64 m×m of one shape, got {a.shape} and {A0.shape}")
+    if L.ndim != 2 or L.shape[0] != m or R.shape != (a.shape[1], L.shape[1]):
+        raise ShapeError(f"descend_outer: L must be {m}×n and R {a.shape[1]}×n, got {L.shape} and {R.shape}")
+    L = np.ascontiguousarray(L, dtype=np.float64)
+    RT = np.ascontiguousarray(np.asarray(R, dtype=np.float64).T)
+    A = np.empty_like(a)
+    single_ = m >= MIXED_MIN_M
+    A32 = np.empty(a.shape if single_ else (1, 1), dtype=np.float32)
+    _descend_outer(L, RT, float(c), float(eta), a, A0, A, A32, single_)
+    if single_:
+        _single_copy[0], _single_copy[1] = weakref.ref(A), A32
     return A

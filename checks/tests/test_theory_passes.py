@@ -146,3 +146,140 @@ def test_theory_descend_rejects_mismatched_arrays() -> None:
         passes.descend(np.zeros((4, 3)), -1.0, 1.0, a, np.zeros((4, 4)))
     with pytest.raises(ShapeError, match="A0 must be float64"):
         passes.descend(np.zeros((4, 4)), -1.0, 1.0, a, np.zeros((4, 4), dtype=np.float32))
+
+
+# ------------------------------------------------------------ the float32 start of wide solves (m ≥ MIXED_MIN_M)
+# Oracle: the float64 loop alone.  Each result is within its own a-posteriori bound of the fixed point x*, up to
+# the rounding of one float64 step, ≤ (m + 2)ε/(1 − q)·‖x‖ (checks/model/tol.py's floor); so the two results
+# differ by at most the sum of both bounds plus twice that floor, per column (derived, not tuned).
+@pytest.fixture(scope="module")
+def wide() -> tuple[np.ndarray, float]:
+    rng = np.random.default_rng(20261203)
+    m = passes.MIXED_MIN_M + 3  # not a multiple of 4: the kernels' remainder rows run too
+    A = np.ascontiguousarray(rng.standard_normal((m, m)))
+    import scipy.linalg
+
+    return A, float(scipy.linalg.svdvals(A)[0])
+
+
+def _wide(A, norm, kind, n, seed, q, mp, mixed=True):
+    """One forward or adjoint solve on s·A with ‖s·A‖₂ = q, with or without the float32 phase."""
+    m = A.shape[0]
+    rng = np.random.default_rng(seed)
+    C = rng.standard_normal((m, n))
+    Dm = None if kind == "forward" else (rng.random((m, n)) < 0.5).astype(float)
+    X0 = np.ascontiguousarray(np.maximum(C, 0.0) if kind == "forward" else C)
+    mp.setattr(passes, "MIXED_MIN_M", passes.MIXED_MIN_M if mixed else m + 1)
+    X, k, bound, history, ok = passes.picard(A, C, Dm, X0, q / norm, q / (1 - q), 1e-11, 400,
+                                             np.linalg.norm(C, axis=0))
+    assert ok and len(history) == k
+    return X, bound
+
+
+@pytest.mark.parametrize("kind", ["forward", "adjoint"])
+@pytest.mark.parametrize("n,seed,q", [(2, 1, 0.25), (6, 2, 0.5), (9, 3, 0.9)])
+def test_wide_solves_start_in_float32_and_keep_the_float64_certificate(wide, kind, n, seed, q) -> None:
+    """The float32 phase runs (at least one float32 iteration) and the result agrees with the float64 loop's
+    within both certificates; the float32 iterate handed over does not (control: the comparison can fail)."""
+    A, norm = wide
+    m = A.shape[0]
+    phases = []
+    real = passes._single_phase
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(passes, "_single_phase", lambda *a: phases.append(real(*a)) or phases[-1])
+        X, bound = _wide(A, norm, kind, n, seed, q, mp)
+        assert len(phases) == 1 and phases[0][1] >= 1 and phases[0][3], "the float32 phase did not run"
+        X64, bound64 = _wide(A, norm, kind, n, seed, q, mp, mixed=False)
+        assert len(phases) == 1, "the float32 phase ran below MIXED_MIN_M"
+    floor = 2 * (m + 2) * EPS / (1 - q) * np.linalg.norm(X64, axis=0)
+    allowed = bound + bound64 + floor
+    assert np.all(np.linalg.norm(X - X64, axis=0) <= allowed)
+    handed_over = phases[0][0]
+    assert np.any(np.linalg.norm(handed_over - X64, axis=0) > allowed), "control: the float32 iterate passed"
+
+
+def test_wide_solve_discards_an_overflowing_float32_phase(wide) -> None:
+    """A start beyond float32's range overflows the float32 phase, which is then dropped: the float64 loop
+    starts from the caller's start, so the result is the float64 loop's bit for bit."""
+    A, norm = wide
+    m, n = A.shape[0], 3
+    rng = np.random.default_rng(7)
+    C = rng.standard_normal((m, n))
+    X0 = np.full((m, n), 1e39)
+    args = (A, C, None, X0, 0.5 / norm, 1.0, 1e-11, 400, np.linalg.norm(C, axis=0))
+    mixed = passes.picard(*args)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(passes, "MIXED_MIN_M", m + 1)
+        alone = passes.picard(*args)
+    assert np.array_equal(mixed[0], alone[0]) and np.array_equal(mixed[2], alone[2])
+    assert mixed[1] == alone[1] and mixed[3] == alone[3] and mixed[4] == alone[4]
+
+
+def test_single_converts_once_per_matrix_and_descend_writes_the_copy() -> None:
+    """passes.single: one float32 copy per matrix object (equilibrium and adjoint share it), a new one for a
+    new matrix; at MIXED_MIN_M descend writes that copy in its sweep, equal to A.astype(float32) bit for bit,
+    and A itself is still the NumPy update bit for bit."""
+    rng = np.random.default_rng(3)
+    m = passes.MIXED_MIN_M
+    A = rng.standard_normal((m, m))
+    first = passes.single(A)
+    assert passes.single(A) is first and np.array_equal(first, A.astype(np.float32))
+    B = A.copy()
+    assert passes.single(B) is not first
+    G, a, A0 = (rng.standard_normal((m, m)) for _ in range(3))
+    c, eta = -0.3, 2.0
+    F = G * c
+    F *= eta
+    expected_a = a + F
+    expected_A = A0 + expected_a
+    got = passes.descend(G, c, eta, a, A0)
+    assert np.array_equal(a, expected_a) and np.array_equal(got, expected_A)
+    copy = passes.single(got)
+    assert copy.dtype == np.float32 and np.array_equal(copy, got.astype(np.float32))
+    assert passes._single_copy[1] is copy  # written by descend, not converted again
+
+
+def _outer_case(m: int, n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    L, R = rng.standard_normal((m, n)), rng.standard_normal((m, n))
+    a, A0 = rng.standard_normal((m, m)), rng.standard_normal((m, m))
+    return L, R, a, A0, -float(rng.uniform(1e-4, 1.0)), float(rng.uniform(1e-3, 1e3))
+
+
+def _outer_bound(L, R, c, eta, a_new, A_new):
+    """Two n-term sums of (cη)·L·Rᵀ differ by ≤ 2γ_{n+1}·|cη|·|L||R|ᵀ (the +1: the product c·η); the sums
+    a + f and A0 + a then round once each, ≤ ε|a| and ε|A| (plus the difference carried from a)."""
+    n = L.shape[1]
+    g = (n + 1) * EPS / (1 - (n + 1) * EPS)
+    df = 2 * g * abs(c * eta) * (np.abs(L) @ np.abs(R).T)
+    da = df * (1 + EPS) + 2 * EPS * np.abs(a_new)
+    return da, da * (1 + EPS) + 2 * EPS * np.abs(A_new)
+
+
+@given(m=st.integers(1, 60), n=st.integers(1, 12), seed=st.integers(0, 2**32 - 1))
+def test_theory_descend_outer_is_descend_without_the_gradient_matrix(m: int, n: int, seed: int) -> None:
+    """passes.descend_outer(L, R, …) against descend(L @ Rᵀ, …): within the n-term rounding bound, entrywise;
+    the control (the update with η off by one part in 10⁶) lies outside it."""
+    L, R, a, A0, c, eta = _outer_case(m, n, seed)
+    a1, a2, a3 = a.copy(), a.copy(), a.copy()
+    A1 = passes.descend(L @ R.T, c, eta, a1, A0)
+    A2 = passes.descend_outer(L, R, c, eta, a2, A0)
+    da, dA = _outer_bound(L, R, c, eta, a1, A1)
+    assert np.all(np.abs(a1 - a2) <= da) and np.all(np.abs(A1 - A2) <= dA)
+    A3 = passes.descend_outer(L, R, c, eta * (1 + 1e-6), a3, A0)
+    assert np.any(np.abs(A1 - A3) > dA), "control: a wrong step size passed"
+
+
+def test_theory_descend_outer_writes_the_float32_copy_and_rejects_bad_shapes() -> None:
+    m = passes.MIXED_MIN_M
+    L, R, a, A0, c, eta = _outer_case(m, 6, 11)
+    a1, a2 = a.copy(), a.copy()
+    A1 = passes.descend(L @ R.T, c, eta, a1, A0)
+    A2 = passes.descend_outer(L, R, c, eta, a2, A0)
+    da, dA = _outer_bound(L, R, c, eta, a1, A1)
+    assert np.all(np.abs(a1 - a2) <= da) and np.all(np.abs(A1 - A2) <= dA)
+    assert passes._single_copy[1] is passes.single(A2) and np.array_equal(passes.single(A2), A2.astype(np.float32))
+    with pytest.raises(ShapeError, match="L must be"):
+        passes.descend_outer(L[:, :3], R, c, eta, a, A0)
+    with pytest.raises(ShapeError, match="a and A0 must be float64"):
+        passes.descend_outer(L, R, c, eta, a, A0.astype(np.float32))
