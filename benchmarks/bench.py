@@ -81,12 +81,12 @@ def pass_rows(rng, m: int = 4096, n: int = 6) -> list[dict]:
              "theory.passes.matmul A·Z (the solvers' pass: one read of A, Numba)": lambda: passes.matmul(A, Z),
              "theory.passes.rmatmul Aᵀ·Z (the adjoint's pass)": lambda: passes.rmatmul(A, Z),
              "A.T @ Z (dgemm, the adjoint's former pass)": lambda: A.T @ Z,
-             "theory.passes float32 A·Z (the wide solves' float32 phase)": lambda: passes._forward32(A32, ZT32, out32),
+             "theory.passes float32 A·Z (the wide solves' float32 phase)": lambda: passes._forward(A32, ZT32, out32, np.float32(0.0)),
              "theory.passes float32 Aᵀ·Z": lambda: passes._adjoint(A32, Z32, outT32),
              "A in float32 (the copy the float32 phase reads)": lambda: A.astype(np.float32)}
     ZT32, out32, outT32 = np.ascontiguousarray(Z32.T), np.empty((m, n), np.float32), np.empty((n, m), np.float32)
     passes.matmul(A, Z), passes.rmatmul(A, Z)  # compile outside the timing
-    passes._forward32(A32, ZT32, out32), passes._adjoint(A32, Z32, outT32)
+    passes._forward(A32, ZT32, out32, np.float32(0.0)), passes._adjoint(A32, Z32, outT32)
     times = {name: best_of(fn, 7) for name, fn in cases.items()}
     ref = times["A @ x (one GEMV: reads A once)"]
     row = {"name": f"one Picard pass over A (m = {m}, n = {n}) against reading A once", "m": m, "n": n,

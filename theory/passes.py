@@ -41,17 +41,18 @@ _FASTMATH = {"reassoc", "contract"}
 
 
 @numba.njit(fastmath=_FASTMATH, cache=True, nogil=True)
-def _forward(A: np.ndarray, ZT: np.ndarray, out: np.ndarray) -> None:
-    """out = A·Z from Zᵀ (n×m, contiguous): four rows of A share each load of Zᵀ[c, j]."""
+def _forward(A: np.ndarray, ZT: np.ndarray, out: np.ndarray, zero=0.0) -> None:
+    """out = A·Z from Zᵀ (n×m, contiguous): four rows of A share each load of Zᵀ[c, j].  ``zero`` types the
+    running sums: 0.0 for float64, np.float32(0.0) for the float32 phase (16 lanes a vector)."""
     m, k = A.shape
     n = ZT.shape[0]
     i = 0
     while i + 3 < m:
         for c in range(n):
-            s0 = 0.0
-            s1 = 0.0
-            s2 = 0.0
-            s3 = 0.0
+            s0 = zero
+            s1 = zero
+            s2 = zero
+            s3 = zero
             for j in range(k):
                 z = ZT[c, j]
                 s0 += A[i, j] * z
@@ -65,7 +66,7 @@ def _forward(A: np.ndarray, ZT: np.ndarray, out: np.ndarray) -> None:
         i += 4
     while i < m:
         for c in range(n):
-            s = 0.0
+            s = zero
             for j in range(k):
                 s += A[i, j] * ZT[c, j]
             out[i, c] = s
@@ -226,39 +227,6 @@ SINGLE_MAX_ITER = 40
 
 
 @numba.njit(fastmath=_FASTMATH, cache=True, nogil=True)
-def _forward32(A: np.ndarray, ZT: np.ndarray, out: np.ndarray) -> None:
-    """:func:`_forward` in float32 (float32 running sums: 16 lanes a vector)."""
-    m, k = A.shape
-    n = ZT.shape[0]
-    zero = np.float32(0.0)
-    i = 0
-    while i + 3 < m:
-        for c in range(n):
-            s0 = zero
-            s1 = zero
-            s2 = zero
-            s3 = zero
-            for j in range(k):
-                z = ZT[c, j]
-                s0 += A[i, j] * z
-                s1 += A[i + 1, j] * z
-                s2 += A[i + 2, j] * z
-                s3 += A[i + 3, j] * z
-            out[i, c] = s0
-            out[i + 1, c] = s1
-            out[i + 2, c] = s2
-            out[i + 3, c] = s3
-        i += 4
-    while i < m:
-        for c in range(n):
-            s = zero
-            for j in range(k):
-                s += A[i, j] * ZT[c, j]
-            out[i, c] = s
-        i += 1
-
-
-@numba.njit(fastmath=_FASTMATH, cache=True, nogil=True)
 def _single_phase(kind: int, A32: np.ndarray, C: np.ndarray, Dm: np.ndarray, X0: np.ndarray, s: float,
                   switch: float, max_iter: int, input_scale: np.ndarray):
     """Iterate the float32 map from X0 until a step's largest relative size (over columns, against
@@ -291,7 +259,7 @@ def _single_phase(kind: int, A32: np.ndarray, C: np.ndarray, Dm: np.ndarray, X0:
             for i in range(m):
                 for c in range(n):
                     T[c, i] = cur[i, c]
-            _forward32(A32, T, W)
+            _forward(A32, T, W, f32(0.0))
             for i in range(m):
                 for c in range(n):
                     p = s32 * W[i, c] + C32[i, c]

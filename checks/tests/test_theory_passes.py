@@ -125,6 +125,14 @@ def test_compiled_picard_loop_is_left_out_where_numpy_sums_differently() -> None
     assert passes.picard_takes(A, np.ones((8, 3)), np.ones((8, 3)))
 
 
+def _numpy_update(G, c, eta, a, A0):
+    """The four NumPy statements passes.descend replaces: (a + η·(c·G), A0 + that)."""
+    F = G * c
+    F *= eta
+    new_a = a + F
+    return new_a, A0 + new_a
+
+
 @given(m=st.integers(1, 60), seed=st.integers(0, 2**32 - 1), order=st.sampled_from("CF"))
 def test_theory_descend_is_the_numpy_update_bit_for_bit(m: int, seed: int, order: str) -> None:
     """passes.descend against the four NumPy statements it replaces (the gradient-descent step): equal bits."""
@@ -132,10 +140,7 @@ def test_theory_descend_is_the_numpy_update_bit_for_bit(m: int, seed: int, order
     G, a, A0 = (np.asarray(rng.standard_normal((m, m)) * 10.0 ** rng.integers(-8, 3, (m, m)), order=order)
                 for _ in range(3))
     c, eta = -float(rng.uniform(1e-4, 1.0)), float(rng.uniform(1e-3, 1e3))
-    F = G * c
-    F *= eta
-    expected_a = a + F
-    expected_A = A0 + expected_a
+    expected_a, expected_A = _numpy_update(G, c, eta, a, A0)
     got_A = passes.descend(G, c, eta, a, A0)
     assert np.array_equal(a, expected_a) and np.array_equal(got_A, expected_A)
 
@@ -228,10 +233,7 @@ def test_single_converts_once_per_matrix_and_descend_writes_the_copy() -> None:
     assert passes.single(B) is not first
     G, a, A0 = (rng.standard_normal((m, m)) for _ in range(3))
     c, eta = -0.3, 2.0
-    F = G * c
-    F *= eta
-    expected_a = a + F
-    expected_A = A0 + expected_a
+    expected_a, expected_A = _numpy_update(G, c, eta, a, A0)
     got = passes.descend(G, c, eta, a, A0)
     assert np.array_equal(a, expected_a) and np.array_equal(got, expected_A)
     copy = passes.single(got)
