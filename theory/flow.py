@@ -270,7 +270,7 @@ class Path:
     def network_at(self, dA: np.ndarray, t: float, A: np.ndarray | None = None) -> tuple[Network, float, float]:
         """The network at A(0) + ΔA; ``A`` passes that sum when the caller has formed it (gradient descent)."""
         dA_fro = float(np.linalg.norm(dA))
-        A = self.A0 + dA if A is None else A
+        A = passes.shifted(self.A0, dA) if A is None else A  # A0 + ΔA (and, wide, its float32 copy)
         q_ub = self.q_start + self.scale * dA_fro
         if q_ub >= Q_MEASURE:
             q_ub = self.scale * spectral_norm(A)

@@ -241,6 +241,24 @@ def test_single_converts_once_per_matrix_and_descend_writes_the_copy() -> None:
     assert passes._single_copy[1] is copy  # written by descend, not converted again
 
 
+def test_shifted_is_numpy_addition_and_writes_the_float32_copy() -> None:
+    """passes.shifted(A0, ΔA), the flow's A(0) + ΔA: NumPy's ``A0 + dA`` bit for bit below and from MIXED_MIN_M
+    on, where its sweep also writes the float32 copy that single() then hands out (equal to
+    A.astype(float32) bit for bit); mismatched shapes or dtypes are a ShapeError."""
+    rng = np.random.default_rng(5)
+    for m in (passes.MIXED_MIN_M - 1, passes.MIXED_MIN_M + 3):
+        A0, dA = rng.standard_normal((m, m)), 1e-3 * rng.standard_normal((m, m))
+        A = passes.shifted(A0, dA)
+        assert A.dtype == np.float64 and np.array_equal(A, A0 + dA)
+        if m >= passes.MIXED_MIN_M:
+            copy = passes._single_copy[1]
+            assert passes.single(A) is copy and np.array_equal(copy, A.astype(np.float32))
+    with pytest.raises(ShapeError):
+        passes.shifted(A0, dA[:, :-1])
+    with pytest.raises(ShapeError):
+        passes.shifted(A0, dA.astype(np.float32))
+
+
 def _outer_case(m: int, n: int, seed: int):
     rng = np.random.default_rng(seed)
     L, R = rng.standard_normal((m, n)), rng.standard_normal((m, n))
