@@ -7,15 +7,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 import theory
 from theory import derivatives as dv
 
-from ..engine import profiles, rules
+from ..engine import profiles, rules, tasks
 from ..engine.margins import ratio_margin
 from ..engine.registry import Planted, experiment, property_check
 from ..engine.stats import slope_ci
+from ..engine.tasks import Task
 from ..engine.verdict import REFUTED, VERIFIED, Counterexample, Outcome, Result
 from ..model import paths
 from ..model import tol as _tol
@@ -92,31 +95,49 @@ EQ13_WIDTHS = {"thorough": (256, 512, 1024, 2048, 4096, 8192), "default": (128, 
 EQ13_SEEDS = 3
 
 
+@dataclass(frozen=True)
+class Eq13Point(Task):
+    """One (width, data seed) of (13) across widths: v before and after the fixed step ΔA along the
+    initial gradient (a task, so the widths up to 8192 run in parallel on the executor)."""
+
+    namespace = "c07"
+    kind = "eq13"
+    m: int
+    seed: int
+
+    def compute(self) -> dict:
+        net, X, y = paths.problem("gamma0/2c", self.m, self.seed)
+        eq = theory.solve_equilibrium(net, X)
+        adj = theory.solve_adjoint(net, eq)
+        G = -dv.vjp_f(net, eq, adj.V, theory.output(net, eq.Z) - y)
+        dA = EQ13_R * G / np.linalg.norm(G)
+        pert = net.with_A(net.A + dA)
+        eq2 = theory.solve_equilibrium(pert, X)
+        adj2 = theory.solve_adjoint(pert, eq2)
+        g0 = max(net.q, pert.q)
+        dvm = float(np.linalg.norm(adj2.V - adj.V, axis=0).max())
+        bound = net.gamma * theory.spectral_norm(dA) / (1 - g0) ** 2
+        return {"m": self.m, "seed": self.seed, "max_dv": dvm, "bound": bound, "ratio": dvm / bound,
+                "flip_frac": float(np.mean(eq2.D != eq.D))}
+
+
+def eq13_tasks() -> list[Eq13Point]:
+    return [Eq13Point(m, seed) for m in profiles.pick(EQ13_WIDTHS) for seed in range(EQ13_SEEDS)]
+
+
 def _eq13_sweep() -> Result:
-    widths = profiles.pick(EQ13_WIDTHS)
+    todo = eq13_tasks()
+    tasks.ensure(todo, label="C7 (13) across widths")
     rows, xs, dvs, worst, cex = [], [], [], np.inf, None
-    for m in widths:
-        for seed in range(EQ13_SEEDS):
-            net, X, y = paths.problem("gamma0/2c", m, seed)
-            eq = theory.solve_equilibrium(net, X)
-            adj = theory.solve_adjoint(net, eq)
-            G = -dv.vjp_f(net, eq, adj.V, theory.output(net, eq.Z) - y)
-            dA = EQ13_R * G / np.linalg.norm(G)
-            pert = net.with_A(net.A + dA)
-            eq2 = theory.solve_equilibrium(pert, X)
-            adj2 = theory.solve_adjoint(pert, eq2)
-            g0 = max(net.q, pert.q)
-            dvm = float(np.linalg.norm(adj2.V - adj.V, axis=0).max())
-            bound = net.gamma * theory.spectral_norm(dA) / (1 - g0) ** 2
-            ratio = dvm / bound
-            rows.append({"m": m, "seed": seed, "max_dv": dvm, "bound": bound, "ratio": ratio,
-                         "flip_frac": float(np.mean(eq2.D != eq.D))})
-            xs.append(m)
-            dvs.append(dvm)
-            if 1 / ratio < worst:
-                worst = 1 / ratio
-            if ratio > 1 and cex is None:
-                cex = Counterexample(spec={"m": m, "seed": seed, "R": EQ13_R}, margin=1 / ratio, numbers=rows[-1])
+    for t in todo:
+        rows.append(dict(tasks.result(t)))
+        m, seed, ratio = t.m, t.seed, rows[-1]["ratio"]
+        xs.append(m)
+        dvs.append(rows[-1]["max_dv"])
+        if 1 / ratio < worst:
+            worst = 1 / ratio
+        if ratio > 1 and cex is None:
+            cex = Counterexample(spec={"m": m, "seed": seed, "R": EQ13_R}, margin=1 / ratio, numbers=rows[-1])
     seeds = [r["seed"] for r in rows]
     fit = slope_ci(xs, dvs, groups=seeds)
     flips = slope_ci(xs, [max(r["flip_frac"], 1e-12) for r in rows], groups=seeds)
@@ -133,7 +154,7 @@ def _eq13_sweep() -> Result:
 
 
 @experiment("C7", statement="(13) across widths: with ‖ΔA‖_F = 3 fixed along the initial gradient, ‖Δv‖ "
-            "against γ‖ΔA‖₂/(1−γ₀)², and the log-log slope of ‖Δv‖ in m.")
+            "against γ‖ΔA‖₂/(1−γ₀)², and the log-log slope of ‖Δv‖ in m.", tasks=eq13_tasks)
 def check_c7_eq13_width_sweep() -> Result:
     return _eq13_sweep()
 
