@@ -136,15 +136,6 @@ def _split(eq: Equilibrium, n: int) -> tuple[Equilibrium, Equilibrium]:
     return part(slice(0, n)), part(slice(n, None))
 
 
-def _add_outer(a: np.ndarray, alpha: float, L: np.ndarray, R: np.ndarray) -> None:
-    """a += α·L Rᵀ in place (one BLAS dgemm on the Fortran view aᵀ; no m×m temporary)."""
-    from scipy.linalg.blas import dgemm
-
-    out = dgemm(alpha, R, L, beta=1.0, c=a.T, trans_b=True, overwrite_c=True)
-    if not np.shares_memory(out, a):  # BLAS copied (a not C-contiguous, e.g. Fortran-ordered)
-        a[...] = out.T
-
-
 # ------------------------------------------------------------------------------------ integrators
 class _Integrator:
     """Base of the integrators: a frozen dataclass whose first field is its one step parameter
@@ -528,9 +519,10 @@ def _exp_euler(path: Path, h_max: float, coefficients: Callable = ExpEuler.coeff
                 move_max = EXP_MOVE * h_max * lam0_ * float(np.sqrt(np.sum(rk**2 / np.where(lam > 0, lam, np.inf))))
             h = min(h_max, t_hi - t, _h_for_move(lam, rk, move_max, h_max))
             c1 = coefficients(lam, U, rk, h)
-            _add_outer(a, -g, V * c1, Z)  # a ← a − (γ/m)·V diag(c₁) Zᵀ
+            # a ← a − (γ/m)·V diag(c₁) Zᵀ and A = A(0) + a in one sweep over the m×m arrays (no m×m temporary)
+            A = passes.descend_outer(V * c1, Z, -g, 1.0, a, path.A0)
             t += h
-            p = path.solve(a, t)
+            p = path.solve(a, t, A=A)
             res.steps += 1  # counted once its state is solved and recorded
             res.nfev += 1
             V1, Z1 = p.adj.V, p.eq.Z

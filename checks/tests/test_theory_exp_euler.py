@@ -55,17 +55,6 @@ def test_h_for_move_is_the_largest_step_within_the_move():
     assert flow._h_for_move(lam, rk, 0.0, h_max) == pytest.approx(h_max * 1e-6)  # floor: the path still moves
 
 
-def test_add_outer_is_an_in_place_rank_update():
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((5, 5))
-    L, R = rng.standard_normal((5, 2)), rng.standard_normal((5, 2))
-    want = a + 0.7 * L @ R.T
-    before = a.ctypes.data
-    flow._add_outer(a, 0.7, L, R)
-    assert a.ctypes.data == before
-    np.testing.assert_allclose(a, want, rtol=1e-14, atol=1e-14)
-
-
 def test_first_exp_step_is_the_linearised_flow():
     """One exponential-Euler step from A(0): ΔA = −J₀ᵀ H₀⁻¹(I − e^{−hH₀}) r₀ (the exact solution of the
     flow with J frozen at J₀), built here from the Lemma 3.2 gradient vjp_f and scipy's expm."""

@@ -352,17 +352,6 @@ def test_a_sample_with_zero_equilibrium_has_no_flow():
         flow.gradient_flow(net, X, y, flow.Heun(), T=5.0, checkpoints=1)
 
 
-def test_add_outer_updates_any_memory_layout():
-    """a += α·L Rᵀ in place, whether BLAS can write into aᵀ (C-ordered a) or must copy (F-ordered a,
-    written back).  Oracle: NumPy's product; entries O(1), two rounded terms each: ≤ 4ε·O(1)."""
-    rng = np.random.default_rng(5)
-    L, R = rng.standard_normal((5, 2)), rng.standard_normal((5, 2))
-    for a in (np.ascontiguousarray(rng.standard_normal((5, 5))), np.asfortranarray(rng.standard_normal((5, 5)))):
-        want = a + 0.3 * L @ R.T
-        flow._add_outer(a, 0.3, L, R)
-        np.testing.assert_allclose(a, want, rtol=0, atol=1e-14)
-
-
 @pytest.mark.parametrize("method", ["heun", "rk45"])
 def test_extra_inputs_are_solved_only_at_recorded_states(method, monkeypatch):
     """Held-out inputs (``X_extra``) join the samples' solve at every recorded state only: Heun's
