@@ -283,7 +283,8 @@ class Path:
             eq, eqx = _split(eq, self.n)
             self.warm["Zx"] = eqx.Z
         adj = solve_adjoint(net, eq, W0=self.warm.get("Wa"), rtol=SOLVE_RTOL)
-        self.warm["Z"], self.warm["Wa"] = eq.Z, adj.Wa
+        # C-ordered copies: a column slice of a joint solve would send the next solve to the NumPy loop
+        self.warm["Z"], self.warm["Wa"] = np.ascontiguousarray(eq.Z), np.ascontiguousarray(adj.Wa)
         return Point(net, eq, adj, q_ub, dA_fro, eqx)
 
     def outer(self, p: Point) -> np.ndarray:

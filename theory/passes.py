@@ -4,14 +4,15 @@
 
 n is the number of samples (6 on the panel and the pilot, 22 with held-out inputs).  For so thin a
 product OpenBLAS's dgemm packs A and runs at ≈ 3.7–4.3× the cost of reading A once (one GEMV); these
-kernels read A once, register-blocked three columns a sweep (each load of A serves three columns) and
-eight rows (forward) or four (adjoint) a block, and run at ≈ 1.4–2.4× a GEMV.  The speed of a pass depends on the host's
+kernels read A once, register-blocked four rows × three columns (each load of A serves three columns,
+each load of Z four rows), and run at ≈ 1.7–2.4× a GEMV.  The speed of a pass depends on the host's
 CPU: m = 4096, n = 6 took 7 ms (dgemm 15–21 ms) on the host of 2026-12-02, and 12.8 ms forward, 13.6 ms
 adjoint (dgemm 29 ms, GEMV 7–8 ms) on the AMD EPYC host of 2026-12-03, where the earlier kernels
 (four rows, one column a sweep: each row block of A re-read from cache n times) took 15.1 and 14.6 ms, and
-at m = 2048 3.5 ms against 2.3 (forward) and 2.8 (adjoint) with four-row blocks.  Eight-row blocks
-(forward only) then took m = 4096, n = 6 from 9.6 to 9.2 ms in float64 and 4.9 to 3.8 ms in float32, and
-m = 2048 from 2.4 to 2.1 and 1.1 to 0.85 ms; for the adjoint they gained ≤ 8% (``nox -s bench -- --only=passes``).
+at m = 2048 3.5 ms against 2.3 (forward) and 2.8 (adjoint) now (``nox -s bench -- --only=passes``).
+Measured and not adopted: eight rows × three columns forward (24 running sums; the same per-entry sums, so
+the same bits on the paths tried) took one process's m = 4096 pass from 9.6 to 9.2 ms in float64 and 4.9 to
+3.8 ms in float32, but two concurrent paths (the sweep's two workers share the memory bus) ran no faster.
 They are compiled by Numba, with fastmath limited to reassociation and contraction (FMA): NaN and ±inf
 propagate as in IEEE arithmetic, so the solvers' stop on a non-finite iterate still sees them.
 
@@ -48,131 +49,14 @@ _FASTMATH = {"reassoc", "contract"}
 
 @numba.njit(fastmath=_FASTMATH, cache=True, nogil=True)
 def _forward(A: np.ndarray, ZT: np.ndarray, out: np.ndarray, zero=0.0) -> None:
-    """out = A·Z from Zᵀ (n×m, contiguous), register-blocked: eight rows of A × three columns of Z a sweep, so
-    each load of A[i, j] serves three columns and each load of Zᵀ[c, j] eight rows (24 running sums; the
-    columns left over, n mod 3, go one at a time), then the rows left over (m mod 8) four, then one, at a time.  ``zero`` types the running sums: 0.0 for float64,
+    """out = A·Z from Zᵀ (n×m, contiguous), register-blocked: four rows of A × three columns of Z a sweep, so
+    each load of A[i, j] serves three columns and each load of Zᵀ[c, j] four rows (12 running sums; the
+    columns left over, n mod 3, go one at a time).  ``zero`` types the running sums: 0.0 for float64,
     np.float32(0.0) for the float32 phase (16 lanes a vector)."""
     m, k = A.shape
     n = ZT.shape[0]
     i = 0
-    while i + 7 < m:  # eight rows × three columns (24 running sums), then eight rows × one column
-        c = 0
-        while c + 2 < n:
-            s0 = zero
-            s1 = zero
-            s2 = zero
-            s3 = zero
-            s4 = zero
-            s5 = zero
-            s6 = zero
-            s7 = zero
-            t0 = zero
-            t1 = zero
-            t2 = zero
-            t3 = zero
-            t4 = zero
-            t5 = zero
-            t6 = zero
-            t7 = zero
-            u0 = zero
-            u1 = zero
-            u2 = zero
-            u3 = zero
-            u4 = zero
-            u5 = zero
-            u6 = zero
-            u7 = zero
-            for j in range(k):
-                z0 = ZT[c, j]
-                z1 = ZT[c + 1, j]
-                z2 = ZT[c + 2, j]
-                a = A[i, j]
-                s0 += a * z0
-                t0 += a * z1
-                u0 += a * z2
-                a = A[i + 1, j]
-                s1 += a * z0
-                t1 += a * z1
-                u1 += a * z2
-                a = A[i + 2, j]
-                s2 += a * z0
-                t2 += a * z1
-                u2 += a * z2
-                a = A[i + 3, j]
-                s3 += a * z0
-                t3 += a * z1
-                u3 += a * z2
-                a = A[i + 4, j]
-                s4 += a * z0
-                t4 += a * z1
-                u4 += a * z2
-                a = A[i + 5, j]
-                s5 += a * z0
-                t5 += a * z1
-                u5 += a * z2
-                a = A[i + 6, j]
-                s6 += a * z0
-                t6 += a * z1
-                u6 += a * z2
-                a = A[i + 7, j]
-                s7 += a * z0
-                t7 += a * z1
-                u7 += a * z2
-            out[i, c] = s0
-            out[i + 1, c] = s1
-            out[i + 2, c] = s2
-            out[i + 3, c] = s3
-            out[i + 4, c] = s4
-            out[i + 5, c] = s5
-            out[i + 6, c] = s6
-            out[i + 7, c] = s7
-            out[i, c + 1] = t0
-            out[i + 1, c + 1] = t1
-            out[i + 2, c + 1] = t2
-            out[i + 3, c + 1] = t3
-            out[i + 4, c + 1] = t4
-            out[i + 5, c + 1] = t5
-            out[i + 6, c + 1] = t6
-            out[i + 7, c + 1] = t7
-            out[i, c + 2] = u0
-            out[i + 1, c + 2] = u1
-            out[i + 2, c + 2] = u2
-            out[i + 3, c + 2] = u3
-            out[i + 4, c + 2] = u4
-            out[i + 5, c + 2] = u5
-            out[i + 6, c + 2] = u6
-            out[i + 7, c + 2] = u7
-            c += 3
-        while c < n:
-            s0 = zero
-            s1 = zero
-            s2 = zero
-            s3 = zero
-            s4 = zero
-            s5 = zero
-            s6 = zero
-            s7 = zero
-            for j in range(k):
-                z = ZT[c, j]
-                s0 += A[i, j] * z
-                s1 += A[i + 1, j] * z
-                s2 += A[i + 2, j] * z
-                s3 += A[i + 3, j] * z
-                s4 += A[i + 4, j] * z
-                s5 += A[i + 5, j] * z
-                s6 += A[i + 6, j] * z
-                s7 += A[i + 7, j] * z
-            out[i, c] = s0
-            out[i + 1, c] = s1
-            out[i + 2, c] = s2
-            out[i + 3, c] = s3
-            out[i + 4, c] = s4
-            out[i + 5, c] = s5
-            out[i + 6, c] = s6
-            out[i + 7, c] = s7
-            c += 1
-        i += 8
-    while i + 3 < m:  # the rows left over: four at a time (four × three, four × one), then one at a time
+    while i + 3 < m:
         c = 0
         while c + 2 < n:
             s00 = zero

@@ -9,15 +9,18 @@ C18: A(0) = diag(a), a_r ~ |N(0,1)|:  z_r = φ(w_rᵀx)/(1 − γa_r/√m),  v_r
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from hypothesis import strategies as st
 
 import theory
 from theory import bounds, kernels
 
-from ..engine import figures, profiles, rules
+from ..engine import figures, profiles, rules, tasks
 from ..engine.margins import rel_error
 from ..engine.registry import Planted, experiment, property_check
+from ..engine.tasks import Task
 from ..engine.verdict import INCONCLUSIVE, REFUTED, VERIFIED, Outcome, Result
 from ..model import tol as _tol
 from ..model.digits import NOISE, PAIRS, digits_pair
@@ -42,19 +45,39 @@ LIMITS = {"limit_51": lambda X: kernels.limit_51(X, GAMMA), "limit_52": lambda X
           "arccos1": lambda X: GAMMA**2 * kernels.arccos1(X)}
 
 
+@dataclass(frozen=True)
+class InitGram(Task):
+    """H(0) of one network of a scheme at width m on the limits' data (a task: computed once, shared by a
+    check and its control, in parallel on the executor)."""
+
+    namespace = "c17_c18"
+    kind = "H0"
+    scheme: str
+    m: int
+    seed: int
+
+    def compute(self) -> dict:
+        X, _ = _data()
+        net = _network(self.scheme, self.m, self.seed)
+        eq = theory.solve_equilibrium(net, X)
+        return {"H": theory.gram(net, eq, theory.solve_adjoint(net, eq).V).tolist()}
+
+
+def gram_tasks(scheme: str) -> list[InitGram]:
+    return [InitGram(scheme, m, seed) for m in profiles.pick(LIMIT_WIDTHS) for seed in range(profiles.pick(LIMIT_SEEDS))]
+
+
 def _limit_sweep(scheme: str, limit) -> Result:
-    widths, n_seeds = profiles.pick(LIMIT_WIDTHS), profiles.pick(LIMIT_SEEDS)
     X, _ = _data()
     L = limit(X)
+    todo = gram_tasks(scheme)
+    tasks.ensure(todo, label=f"finite-width H(0), {scheme}")
     xs, errs, gs = [], [], []
-    for m in widths:
-        for seed in range(n_seeds):
-            net = _network(scheme, m, seed)
-            eq = theory.solve_equilibrium(net, X)
-            H = theory.gram(net, eq, theory.solve_adjoint(net, eq).V)
-            xs.append(m)
-            gs.append(seed)
-            errs.append(float(np.linalg.norm(H - L, 2) / np.linalg.norm(L, 2)))
+    for t in todo:
+        H = np.asarray(tasks.result(t)["H"])
+        xs.append(t.m)
+        gs.append(t.seed)
+        errs.append(float(np.linalg.norm(H - L, 2) / np.linalg.norm(L, 2)))
     dec, fit = rules.converges_at_predicted_rate(xs, errs, gs)
     return Result.of(dec, examples=len(xs), evidence={"scheme": scheme, "gamma": GAMMA, "slope": fit, "predicted_slope": -0.5,
                    "largest_width_median_rel_err": float(np.median([e for x, e in zip(xs, errs) if x == max(xs)])),
@@ -65,14 +88,16 @@ def _limit_sweep(scheme: str, limit) -> Result:
 @experiment("C17", statement="Section 5.1 (1/m scale), γ = 0.5: ‖H(0) − γ²[K^∞ + ((1−β)⁻²−1)μμᵀ]‖₂/‖·‖ → 0 "
             "(slope interval below 0 and reaching the predicted −1/2). A limit beyond the paper.",
             controls={"detects_dropped_correction": Planted("Planted: H(0) → γ²K^∞ (μμᵀ correction dropped).",
-                                                            {"limit": "arccos1"})})
+                                                            {"limit": "arccos1"})},
+            tasks=lambda: gram_tasks("halfnormal_1/m"))
 def check_c17_limit(limit: str = "limit_51") -> Result:
     return _limit_sweep("halfnormal_1/m", LIMITS[limit])
 
 
 @experiment("C18", statement="Section 5.2 (diagonal A), γ = 0.5: ‖H(0) − γ²K⁰∘K^∞‖₂/‖·‖ → 0 (slope interval "
             "below 0 and reaching the predicted −1/2).",
-            controls={"detects_dropped_K0": Planted("Planted: H(0) → γ²K^∞ (the K⁰ factor dropped).", {"limit": "arccos1"})})
+            controls={"detects_dropped_K0": Planted("Planted: H(0) → γ²K^∞ (the K⁰ factor dropped).", {"limit": "arccos1"})},
+            tasks=lambda: gram_tasks("diag_halfnormal"))
 def check_c18_limit(limit: str = "limit_52") -> Result:
     return _limit_sweep("diag_halfnormal", LIMITS[limit])
 

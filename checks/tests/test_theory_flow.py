@@ -206,6 +206,21 @@ def test_warm_starts_make_the_path_solves_cheap():
     assert st.adj.iterations < cold_adj.iterations, (st.adj.iterations, cold_adj.iterations)
 
 
+def test_every_path_solve_runs_compiled_after_joint_solves(monkeypatch):
+    """With held-out inputs, a recorded state's joint solve hands the samples' columns on as warm starts; they
+    are C-ordered copies, so every later solve (Heun's predictor stage solves the samples alone) runs in
+    theory.passes.picard, not the NumPy loop (bit-identical, ≈ 10× the call overhead at small m)."""
+    from theory import passes
+
+    net, X, y = _problem(m=8, seed=1)
+    Xx = theory.normalize_rows(np.random.default_rng(7).standard_normal((4, X.shape[1])))
+    taken = []
+    real = passes.picard_takes
+    monkeypatch.setattr(passes, "picard_takes", lambda *a: taken.append(real(*a)) or taken[-1])
+    flow.gradient_flow(net, X, y, flow.Heun(safety=0.05), T=5.0, checkpoints=2, X_extra=Xx)
+    assert len(taken) >= 10 and all(taken), taken.count(False)
+
+
 def test_rk45_accuracy_follows_its_tolerance():
     """RK45 at rtol 1e-5 against rtol 1e-10 (two checkpoints): the global error is at most the sum
     of the per-step local errors (≤ rtol·‖ΔA‖ each; the flow is non-expansive off kinks), i.e.
