@@ -26,7 +26,7 @@ from .errors import (
     SingularGramError,
     TheoryError,
 )
-from .gram import gram, gram_explicit, lambda0, lambda_min
+from .gram import gram, gram_at, gram_explicit, lambda0, lambda_min
 from .model import (
     GAMMA_RULES,
     PHIS,
@@ -48,7 +48,7 @@ __all__ = [
     "ConvergenceError", "InputError", "IntegrationError", "LabelRangeError",
     "NonContractiveError", "NonFiniteError", "NonUnitDataError", "ShapeError",
     "SingularGramError", "TheoryError",
-    "gram", "gram_explicit", "lambda0", "lambda_min",
+    "gram", "gram_at", "gram_explicit", "lambda0", "lambda_min",
     "GAMMA_RULES", "PHIS", "SCHEMES", "Network", "gamma_from_rule", "init_A",
     "init_network",
     "init_network_zero_output", "make_data", "normalize_rows", "phi_fn", "spectral_norm",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import as_finite
-from .equilibrium import Equilibrium
+from .equilibrium import Equilibrium, solve_adjoint, solve_equilibrium
 from .errors import SingularGramError
 from .model import Network
 
@@ -18,6 +18,12 @@ def gram(net: Network, eq: Equilibrium, V: np.ndarray) -> np.ndarray:
     """H = (γ²/m²)(VᵀV)∘(ZᵀZ), symmetrised to remove rounding asymmetry."""
     H = (net.gamma / net.m) ** 2 * ((V.T @ V) * (eq.Z.T @ eq.Z))
     return 0.5 * (H + H.T)
+
+
+def gram_at(net: Network, X: np.ndarray) -> np.ndarray:
+    """H of ``net`` on the rows of X at its own equilibrium (the solvers' default tolerance): e.g. H(0)."""
+    eq = solve_equilibrium(net, X)
+    return gram(net, eq, solve_adjoint(net, eq).V)
 
 
 def gram_explicit(J: np.ndarray) -> np.ndarray:
