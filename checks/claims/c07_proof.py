@@ -19,7 +19,7 @@ from ..engine.margins import ratio_margin
 from ..engine.registry import Planted, experiment, property_check
 from ..engine.stats import slope_ci
 from ..engine.tasks import Task
-from ..engine.verdict import REFUTED, VERIFIED, Counterexample, Outcome, Result
+from ..engine.verdict import REFUTED, Counterexample, Outcome, Result
 from ..model import paths
 from ..model import tol as _tol
 from ..model.examples import aux_rng, solved, specs
@@ -98,7 +98,9 @@ EQ13_SEEDS = 3
 @dataclass(frozen=True)
 class Eq13Point(Task):
     """One (width, data seed) of (13) across widths: v before and after the fixed step ΔA along the
-    initial gradient (a task, so the widths up to 8192 run in parallel on the executor)."""
+    initial gradient, and v after it with the pattern frozen at D(0) (the certified adjoint solve at
+    A + ΔA with the equilibrium of A, as in ``check_c7_eq13_v_stability``'s positive control), so the
+    check and its control read one task (the widths up to 8192 run in parallel on the executor)."""
 
     namespace = "c07"
     kind = "eq13"
@@ -117,46 +119,60 @@ class Eq13Point(Task):
         g0 = max(net.q, pert.q)
         dvm = float(np.linalg.norm(adj2.V - adj.V, axis=0).max())
         bound = net.gamma * theory.spectral_norm(dA) / (1 - g0) ** 2
+        frozen = theory.solve_adjoint(pert, eq).V  # v at A + ΔA with the pattern held at D(0)
         return {"m": self.m, "seed": self.seed, "max_dv": dvm, "bound": bound, "ratio": dvm / bound,
-                "flip_frac": float(np.mean(eq2.D != eq.D))}
+                "flip_frac": float(np.mean(eq2.D != eq.D)),
+                "max_dv_frozen": float(np.linalg.norm(frozen - adj.V, axis=0).max()),
+                # ‖v‖ ≤ √m/(1 − γ₀) (‖Q‖ ≤ 1/(1 − γ₀), ‖u‖ = √m): the relative rounding of both solves
+                # (checks/model/tol.py) scaled to it, as in check_c7_eq13_v_stability
+                "slack": float(_tol.rounding(net.m, g0) * np.sqrt(net.m) / (1 - g0)),
+                # the largest ‖Δv‖ can be at all: ‖v(A + ΔA)‖ + ‖v(A)‖ ≤ 2√m/(1 − γ₀)
+                "range": float(2 * np.sqrt(net.m) / (1 - g0))}
 
 
 def eq13_tasks() -> list[Eq13Point]:
     return [Eq13Point(m, seed) for m in profiles.pick(EQ13_WIDTHS) for seed in range(EQ13_SEEDS)]
 
 
-def _eq13_sweep() -> Result:
+def _eq13_sweep(frozen: bool) -> Result:
     todo = eq13_tasks()
     tasks.ensure(todo, label="C7 (13) across widths")
-    rows, xs, dvs, worst, cex = [], [], [], np.inf, None
-    for t in todo:
-        rows.append(dict(tasks.result(t)))
-        m, seed, ratio = t.m, t.seed, rows[-1]["ratio"]
-        xs.append(m)
-        dvs.append(rows[-1]["max_dv"])
-        if 1 / ratio < worst:
-            worst = 1 / ratio
-        if ratio > 1 and cex is None:
-            cex = Counterexample(spec={"m": m, "seed": seed, "R": EQ13_R}, margin=1 / ratio, numbers=rows[-1])
+    rows = [dict(tasks.result(t)) for t in todo]
+    key = "max_dv_frozen" if frozen else "max_dv"
+    xs = [r["m"] for r in rows]
+    dvs = [r[key] for r in rows]
+    allowed = [r["bound"] + r["slack"] for r in rows]
+    # margin_i = (bound + rounding slack)/‖Δv‖; VACUOUS if the bound exceeded ‖Δv‖'s whole range everywhere
+    dec = rules.bound_on_every_example([a / d if d > 0 else np.inf for a, d in zip(allowed, dvs)],
+                                       range_margins=[a / r["range"] for a, r in zip(allowed, rows)])
+    cex = None
+    if dec.verdict == REFUTED:
+        w = rows[dec.worst]
+        cex = Counterexample(spec={"m": w["m"], "seed": w["seed"], "R": EQ13_R}, margin=dec.margin, numbers=w)
     seeds = [r["seed"] for r in rows]
     fit = slope_ci(xs, dvs, groups=seeds)
     flips = slope_ci(xs, [max(r["flip_frac"], 1e-12) for r in rows], groups=seeds)
-    verdict = REFUTED if cex else VERIFIED
-    ev = {"R": EQ13_R, "rows": rows, "dv_slope": fit, "flip_fraction_slope": flips,
+    label = "‖Δv‖, pattern frozen at D(0)" if frozen else "‖Δv‖"
+    ev = {"R": EQ13_R, "pattern": "frozen at D(0)" if frozen else "D(A + ΔA)", "verdict_rule": dec.rule,
+          "rows": rows, "dv_slope": fit, "flip_fraction_slope": flips,
           "what_would_hold": "a bound that accounts for pattern flips, e.g. ‖Δv‖ ≤ γ‖ΔA‖₂/(1−γ₀)² + "
                              "‖(D(t) − D(0))Q(t)ᵀu‖, whose second term grows with the number of flipped neurons",
-          "figures": {"dv": {"title": f"‖Δv‖ vs frozen-pattern bound, ‖ΔA‖_F = {EQ13_R}", "xlabel": "m",
+          "figures": {"dv": {"title": f"{label} vs frozen-pattern bound, ‖ΔA‖_F = {EQ13_R}", "xlabel": "m",
                              "ylabel": "max_i ‖Δv_i‖", "logx": True, "logy": True,
-                             "series": [{"label": "‖Δv‖", "x": xs, "y": dvs, "style": "o"},
+                             "series": [{"label": label, "x": xs, "y": dvs, "style": "o"},
                                         {"label": "γ‖ΔA‖₂/(1−γ₀)²", "x": xs, "y": [r["bound"] for r in rows],
                                          "style": "k--"}]}}}
-    return Result(verdict=verdict, examples=len(rows), worst_margin=worst, counterexample=cex, evidence=ev)
+    return Result.of(dec, examples=len(rows), counterexample=cex, evidence=ev)
 
 
 @experiment("C7", statement="(13) across widths: with ‖ΔA‖_F = 3 fixed along the initial gradient, ‖Δv‖ "
-            "against γ‖ΔA‖₂/(1−γ₀)², and the log-log slope of ‖Δv‖ in m.", tasks=eq13_tasks)
-def check_c7_eq13_width_sweep() -> Result:
-    return _eq13_sweep()
+            "against γ‖ΔA‖₂/(1−γ₀)² (plus rounding) at every width and data seed, and the log-log slope of ‖Δv‖ in m.",
+            controls={"frozen_pattern": Planted("Positive control: the same widths, steps and rule with the pattern "
+                                                "frozen at D(0) (the paper's argument): the bound holds.",
+                                                {"frozen": True}, expect="VERIFIED")},
+            tasks=eq13_tasks)
+def check_c7_eq13_width_sweep(frozen: bool = False) -> Result:
+    return _eq13_sweep(frozen)
 
 
 # ------------------------------------------------------------- (15) along real trajectories
