@@ -27,6 +27,8 @@ its 48-vs-24 difference understated the error fourfold.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy.special import ndtr
 
@@ -41,9 +43,20 @@ L_SD = 9.0
 PARALLEL = 1e-6
 
 
+@lru_cache(maxsize=16)
+def _legendre(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """NumPy's k-point Gauss–Legendre rule on [−1, 1], computed once per k (read-only): a limit calls for
+    the same two or three k ≈ 2000 times, and leggauss (a companion eigenproblem and Newton polish) cost
+    ≈ 40% of a panel λ∞ before."""
+    u, w = np.polynomial.legendre.leggauss(k)
+    u.flags.writeable = False
+    w.flags.writeable = False
+    return u, w
+
+
 def _gl(k: int, lo, hi):
     """Gauss–Legendre nodes and weights on [lo, hi] (broadcast over arrays of intervals)."""
-    u, w = np.polynomial.legendre.leggauss(k)
+    u, w = _legendre(k)
     lo, hi = np.asarray(lo, float), np.asarray(hi, float)
     half = 0.5 * (hi - lo)
     return (lo + half)[..., None] + half[..., None] * u, half[..., None] * w
