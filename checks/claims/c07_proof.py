@@ -67,6 +67,12 @@ def check_c7_eq12_z_stability(spec, keep_factor: bool = True) -> Outcome:
                                "dA_fro": float(np.linalg.norm(dA))})
 
 
+def _dv_slack(m: int, g0: float) -> float:
+    """Numerical error of a computed ‖v(A + ΔA) − v(A)‖: each v has relative error tol.rounding(m, γ₀) and
+    ‖v‖ ≤ ‖Q‖‖u‖ ≤ √m/(1 − γ₀), and the difference carries both solves' errors."""
+    return float(2 * _tol.rounding(m, g0) * np.sqrt(m) / (1 - g0))
+
+
 @property_check("C7", STRAT, statement="(13) [suspect]: ‖v_i(A+ΔA) − v_i(A)‖ ≤ γ‖ΔA‖₂/(1 − γ₀)² for ΔA along the "
                 "initial gradient, ‖ΔA‖_F ∈ [0.01, 30].",
                 controls={"frozen_pattern": Planted("Positive control: the same bound with the pattern frozen at D(0) "
@@ -82,7 +88,7 @@ def check_c7_eq13_v_stability(spec, frozen: bool = False) -> Outcome:
         V_t = adj.V
     dv_ = np.linalg.norm(V_t - s.adj.V, axis=0)
     bound = net.gamma * theory.spectral_norm(dA) / (1 - g0) ** 2
-    slack = _tol.rounding(net.m, g0) * np.sqrt(net.m) / (1 - g0)  # ‖v‖ ≤ √m/(1−γ₀), relative rounding
+    slack = _dv_slack(net.m, g0)
     mg = float((bound + slack) / dv_.max()) if dv_.max() > 0 else np.inf
     flips = int(np.sum(eq.D != s.eq.D))
     return Outcome(mg, {"max_dv": float(dv_.max()), "bound": float(bound), "flipped_neurons": flips,
@@ -123,9 +129,7 @@ class Eq13Point(Task):
         return {"m": self.m, "seed": self.seed, "max_dv": dvm, "bound": bound, "ratio": dvm / bound,
                 "flip_frac": float(np.mean(eq2.D != eq.D)),
                 "max_dv_frozen": float(np.linalg.norm(frozen - adj.V, axis=0).max()),
-                # ‖v‖ ≤ √m/(1 − γ₀) (‖Q‖ ≤ 1/(1 − γ₀), ‖u‖ = √m): the relative rounding of both solves
-                # (checks/model/tol.py) scaled to it, as in check_c7_eq13_v_stability
-                "slack": float(_tol.rounding(net.m, g0) * np.sqrt(net.m) / (1 - g0)),
+                "slack": _dv_slack(net.m, g0),
                 # the largest ‖Δv‖ can be at all: ‖v(A + ΔA)‖ + ‖v(A)‖ ≤ 2√m/(1 − γ₀)
                 "range": float(2 * np.sqrt(net.m) / (1 - g0))}
 
